@@ -1,0 +1,15 @@
+//! The one facade over the Ferry engine. The CLI (`crates/ferry-cli`) and the desktop shell
+//! (`src-tauri`) call only this crate; each workflow lives in its own module.
+//!
+//! - [`mirror`]: mirror-to-mirror and dry runs (planning → copy → results).
+//! - `disk`: mirror-to-disk and disk-to-mirror over removable-media archives.
+//! - `credentials`: pull secrets, mirror-registry logins, keyring, login tests.
+
+pub mod mirror;
+
+pub use ferry_types::{Error, ErrorCode, Result};
+
+/// The engine's version (shown by `ferry version` and the desktop app).
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

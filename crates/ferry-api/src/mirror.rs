@@ -1,0 +1,1 @@
+//! Mirror-to-mirror workflow (filled in by the foundation issue).

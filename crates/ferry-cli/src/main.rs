@@ -1,0 +1,3 @@
+fn main() {
+    println!("ferry {}", env!("CARGO_PKG_VERSION"));
+}

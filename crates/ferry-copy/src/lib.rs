@@ -1,0 +1,1 @@
+//! Ferry: the streaming, verifying, parallel, resumable copy engine and its progress events.

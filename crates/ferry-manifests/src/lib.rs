@@ -1,0 +1,1 @@
+//! Ferry: results for the cluster: mapping.txt, ImageContentSourcePolicy, IDMS/ITMS, CatalogSource, UpdateService.

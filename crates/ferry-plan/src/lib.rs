@@ -1,0 +1,1 @@
+//! Ferry: planning what to mirror (additional and blocked images; release, operator and helm planners).

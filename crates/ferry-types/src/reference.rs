@@ -1,0 +1,378 @@
+//! Image references (`[registry/]repo[:tag][@digest]`) and mirror destinations
+//! (`docker://host[:port][/ns...]`, `file://dir`).
+//!
+//! Normalisation follows the docker/distribution reference rules that oc-mirror inherits:
+//! no registry means `docker.io`, and a single-component repository on docker.io gets `library/`.
+
+use crate::digest::Digest;
+use std::fmt;
+use std::path::PathBuf;
+
+pub const DOCKER_HUB: &str = "docker.io";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid image reference {input:?}: {reason}")]
+pub struct RefError {
+    pub input: String,
+    pub reason: String,
+}
+
+/// A normalised image reference. At least one of `tag` / `digest` may be absent (then the
+/// reference means `:latest` when resolved, see [`ImageRef::tag_or_latest`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ImageRef {
+    /// Host with optional port, e.g. `quay.io`, `localhost:5000`, `[::1]:5000`.
+    pub registry: String,
+    /// Repository path without the registry, e.g. `library/alpine`, `openshift/release`.
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<Digest>,
+}
+
+impl ImageRef {
+    /// Parse and normalise a reference (see module docs).
+    pub fn parse(input: &str) -> Result<Self, RefError> {
+        crate::reference::parse_ref(input)
+    }
+
+    /// `registry/repository`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
+    /// The reference string to fetch: digest if present, else tag (else `latest`).
+    pub fn reference(&self) -> String {
+        match (&self.digest, &self.tag) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(t)) => t.clone(),
+            (None, None) => "latest".to_string(),
+        }
+    }
+
+    pub fn tag_or_latest(&self) -> &str {
+        self.tag.as_deref().unwrap_or("latest")
+    }
+
+    /// oc-mirror's `Exact()`: `name@digest` when a digest is known, else `name:tag`.
+    pub fn exact(&self) -> String {
+        match (&self.digest, &self.tag) {
+            (Some(d), _) => format!("{}@{}", self.name(), d),
+            (None, Some(t)) => format!("{}:{}", self.name(), t),
+            (None, None) => self.name(),
+        }
+    }
+
+    pub fn with_digest(&self, digest: Digest) -> Self {
+        ImageRef {
+            digest: Some(digest),
+            ..self.clone()
+        }
+    }
+}
+
+impl fmt::Display for ImageRef {
+    /// Full form: `name[:tag][@digest]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name())?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for ImageRef {
+    type Err = RefError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ImageRef::parse(s)
+    }
+}
+
+fn looks_like_registry(first: &str) -> bool {
+    first.contains('.') || first.contains(':') || first == "localhost" || first.starts_with('[')
+}
+
+fn valid_component(c: &str) -> bool {
+    // distribution's path-component grammar: [a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*
+    if c.is_empty() {
+        return false;
+    }
+    let b = c.as_bytes();
+    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    if !alnum(b[0]) || !alnum(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        // a separator run
+        let start = i;
+        while i < b.len() && !alnum(b[i]) {
+            i += 1;
+        }
+        let sep = &c[start..i];
+        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+fn valid_tag(t: &str) -> bool {
+    // [\w][\w.-]{0,127}
+    !t.is_empty()
+        && t.len() <= 128
+        && (t.as_bytes()[0].is_ascii_alphanumeric() || t.as_bytes()[0] == b'_')
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+}
+
+fn valid_host(h: &str) -> Result<(), String> {
+    if let Some(rest) = h.strip_prefix('[') {
+        let (addr, port) = rest.split_once(']').ok_or("IPv6 host is missing its closing ']'")?;
+        addr.parse::<std::net::Ipv6Addr>()
+            .map_err(|_| format!("{addr:?} is not an IPv6 address"))?;
+        if !port.is_empty() {
+            let p = port
+                .strip_prefix(':')
+                .ok_or("expected ':port' after the IPv6 address")?;
+            p.parse::<u16>().map_err(|_| format!("invalid port {p:?}"))?;
+        }
+        return Ok(());
+    }
+    let (host, port) = match h.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (h, None),
+    };
+    if let Some(p) = port {
+        p.parse::<u16>().map_err(|_| format!("invalid port {p:?}"))?;
+    }
+    if host.is_empty()
+        || !host.split('.').all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+    {
+        return Err(format!("invalid registry host {host:?}"));
+    }
+    Ok(())
+}
+
+pub(crate) fn parse_ref(input: &str) -> Result<ImageRef, RefError> {
+    let err = |reason: String| RefError {
+        input: input.to_string(),
+        reason,
+    };
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(err("empty reference".into()));
+    }
+    if s.contains("://") {
+        return Err(err("a reference has no scheme; drop the 'docker://' prefix".into()));
+    }
+    let (rest, digest) = match s.split_once('@') {
+        Some((r, d)) => (r, Some(Digest::parse(d).map_err(|e| err(e.to_string()))?)),
+        None => (s, None),
+    };
+    // The tag is after the last ':' that follows the last '/'.
+    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (name, tag) = match rest[last_slash..].rfind(':') {
+        // `host:port` with no slash is a name+tag, which is what distribution does too.
+        Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
+        None => (rest, None),
+    };
+    if let Some(t) = tag {
+        if !valid_tag(t) {
+            return Err(err(format!(
+                "invalid tag {t:?} (letters, digits, '_', '.', '-', at most 128)"
+            )));
+        }
+    }
+    let (registry, repo) = match name.split_once('/') {
+        Some((first, rest)) if looks_like_registry(first) => (first.to_string(), rest.to_string()),
+        _ => (DOCKER_HUB.to_string(), name.to_string()),
+    };
+    valid_host(&registry).map_err(err)?;
+    let registry = if registry == "index.docker.io" || registry == "registry-1.docker.io" {
+        DOCKER_HUB.to_string()
+    } else {
+        registry
+    };
+    if repo.is_empty() {
+        return Err(err("missing repository name".into()));
+    }
+    for c in repo.split('/') {
+        if !valid_component(c) {
+            let reason = if c.bytes().any(|b| b.is_ascii_uppercase()) {
+                format!("repository component {c:?} must be lowercase")
+            } else {
+                format!("invalid repository component {c:?}")
+            };
+            return Err(err(reason));
+        }
+    }
+    let repository = if registry == DOCKER_HUB && !repo.contains('/') {
+        format!("library/{repo}")
+    } else {
+        repo
+    };
+    if repository.len() + registry.len() + 1 > 255 {
+        return Err(err("name longer than 255 characters".into()));
+    }
+    Ok(ImageRef {
+        registry,
+        repository,
+        tag: tag.map(str::to_string),
+        digest,
+    })
+}
+
+/// Where a mirror run writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// `docker://host[:port][/namespace...]`: `namespace` is prepended to every repository.
+    Registry {
+        registry: String,
+        namespace: Option<String>,
+    },
+    /// `file://dir`: mirror-to-disk.
+    Disk(PathBuf),
+}
+
+impl Destination {
+    pub fn parse(input: &str) -> Result<Self, RefError> {
+        let err = |reason: String| RefError {
+            input: input.to_string(),
+            reason,
+        };
+        if let Some(path) = input.strip_prefix("file://") {
+            if path.is_empty() {
+                return Err(err("file:// needs a directory, e.g. file://./archives".into()));
+            }
+            return Ok(Destination::Disk(PathBuf::from(path)));
+        }
+        let Some(rest) = input.strip_prefix("docker://") else {
+            return Err(err(
+                "unknown destination scheme: use docker://host[:port][/namespace] for a registry or file://DIR for removable media".into(),
+            ));
+        };
+        let rest = rest.trim_end_matches('/');
+        if rest.is_empty() {
+            return Err(err(
+                "docker:// needs a registry host, e.g. docker://registry.example.com:5000/mirror".into(),
+            ));
+        }
+        if rest.contains('@') {
+            return Err(err("a destination cannot carry a digest".into()));
+        }
+        let (host, ns) = match rest.split_once('/') {
+            Some((h, n)) => (h, Some(n)),
+            None => (rest, None),
+        };
+        if !looks_like_registry(host) {
+            return Err(err(format!(
+                "{host:?} does not look like a registry host (no '.', no port, not localhost); \
+                 write docker://{host}.localdomain, docker://{host}:5000 or docker://localhost:5000"
+            )));
+        }
+        valid_host(host).map_err(err)?;
+        if let Some(ns) = ns {
+            if let Some(last) = ns.rsplit('/').next() {
+                if last.contains(':') {
+                    return Err(err("a destination cannot carry a tag".into()));
+                }
+            }
+            for c in ns.split('/') {
+                if !valid_component(c) {
+                    return Err(err(format!("invalid namespace component {c:?}")));
+                }
+            }
+        }
+        Ok(Destination::Registry {
+            registry: host.to_string(),
+            namespace: ns.map(str::to_string),
+        })
+    }
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Destination::Registry {
+                registry,
+                namespace: Some(ns),
+            } => write!(f, "docker://{registry}/{ns}"),
+            Destination::Registry {
+                registry,
+                namespace: None,
+            } => write!(f, "docker://{registry}"),
+            Destination::Disk(p) => write!(f, "file://{}", p.display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_docker_hub() {
+        let r = ImageRef::parse("alpine").unwrap();
+        assert_eq!(r.name(), "docker.io/library/alpine");
+        assert_eq!(r.tag, None);
+        let r = ImageRef::parse("bitnami/nginx:1.2").unwrap();
+        assert_eq!(r.to_string(), "docker.io/bitnami/nginx:1.2");
+    }
+
+    #[test]
+    fn ports_ipv6_and_digest() {
+        let d = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let r = ImageRef::parse(&format!("localhost:5000/ns/app:v1@{d}")).unwrap();
+        assert_eq!(r.registry, "localhost:5000");
+        assert_eq!(r.repository, "ns/app");
+        assert_eq!(r.tag.as_deref(), Some("v1"));
+        assert_eq!(r.exact(), format!("localhost:5000/ns/app@{d}"));
+        let r = ImageRef::parse("[::1]:5000/app:v1").unwrap();
+        assert_eq!(r.registry, "[::1]:5000");
+        assert!(ImageRef::parse("[::1:5000/app").is_err());
+    }
+
+    #[test]
+    fn rejects_with_reason() {
+        assert!(ImageRef::parse("Quay.io/UPPER/app")
+            .unwrap_err()
+            .reason
+            .contains("lowercase"));
+        assert!(ImageRef::parse("quay.io/app:bad tag").is_err());
+        assert!(ImageRef::parse("quay.io/app@sha256:123").is_err());
+        assert!(ImageRef::parse("").is_err());
+    }
+
+    #[test]
+    fn destinations() {
+        assert_eq!(
+            Destination::parse("docker://localhost:5000/a/b").unwrap(),
+            Destination::Registry {
+                registry: "localhost:5000".into(),
+                namespace: Some("a/b".into())
+            }
+        );
+        assert_eq!(
+            Destination::parse("file://out").unwrap(),
+            Destination::Disk("out".into())
+        );
+        let e = Destination::parse("docker://registry").unwrap_err();
+        assert!(e.reason.contains("registry.localdomain"), "{e}");
+        assert!(Destination::parse("registry:5000").is_err());
+        assert!(Destination::parse("docker://r.io/ns:tag").is_err());
+    }
+}
