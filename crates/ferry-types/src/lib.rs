@@ -6,11 +6,13 @@
 
 pub mod digest;
 pub mod error;
+pub mod kind;
 pub mod media;
 pub mod reference;
 pub mod transport;
 
 pub use digest::{Digest, DigestError, Sha256Hasher};
 pub use error::{Error, ErrorCode, Result};
+pub use kind::{ImageKind, MirrorGroup};
 pub use reference::{Destination, ImageRef, RefError};
 pub use transport::{BlobStream, ImageDestination, ImageSource, Manifest};
