@@ -1,0 +1,292 @@
+// Pieces shared by the screens: the error alert that offers a fix, the folder picker (native
+// dialog plus a typed path, so keyboard users and WebDriver tests can use it), and job progress.
+import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+import {
+  ActionGroup,
+  Alert,
+  AlertActionLink,
+  Button,
+  DescriptionList,
+  DescriptionListDescription,
+  DescriptionListGroup,
+  DescriptionListTerm,
+  ExpandableSection,
+  FormGroup,
+  InputGroup,
+  InputGroupItem,
+  Progress,
+  ProgressMeasureLocation,
+  TextInput,
+} from "@patternfly/react-core";
+import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
+import { api, Channel, FerryError, toFerryError } from "./lib/ipc";
+import { formatBytes, formatDuration } from "./lib/format";
+import type { JobEvent } from "./bindings/JobEvent";
+import type { JobProgress } from "./bindings/JobProgress";
+import type { JobSummary } from "./bindings/JobSummary";
+
+/** What each error code tells the user to do next (the engine message says the details). */
+export function adviceFor(code: string): string {
+  switch (code) {
+    case "invalid-config":
+      return "Fix the marked lines in the image set; what you typed is kept.";
+    case "unauthorized":
+      return "Check the user name and password on the Credentials screen, then test the login again.";
+    case "denied":
+      return "The account lacks permission there; use an account with push rights or another namespace.";
+    case "tls":
+      return "Add the registry's CA in the trust settings, or allow an insecure connection for a test registry.";
+    case "unreachable":
+      return "Check the host name, the port and the network path, then try again.";
+    case "no-space":
+      return "Pick another folder or drive with enough room, or lower archiveSize and use several media.";
+    case "archive":
+    case "sequence":
+      return "Pick the folder that holds every part of the export, or copy the missing part there.";
+    case "digest-mismatch":
+      return "The data is damaged; copy the part again from the source media and verify it.";
+    case "cancelled":
+      return "Start again to resume: finished parts and blobs are kept.";
+    case "unavailable":
+      return "This action comes with a later engine build; the rest of the app works.";
+    default:
+      return "Try again; if it keeps failing, the message above names the file, registry or image involved.";
+  }
+}
+
+export function ErrorAlert({
+  error,
+  actions,
+  onClose,
+}: {
+  error: FerryError | null;
+  actions?: { label: string; onClick: () => void }[];
+  onClose?: () => void;
+}) {
+  if (!error) return null;
+  return (
+    <Alert
+      variant={error.code === "cancelled" ? "info" : "danger"}
+      isInline
+      title={error.message}
+      data-testid="error-alert"
+      data-code={error.code}
+      actionLinks={actions?.map((a) => (
+        <AlertActionLink key={a.label} onClick={a.onClick}>
+          {a.label}
+        </AlertActionLink>
+      ))}
+      actionClose={onClose ? <Button variant="plain" aria-label="Dismiss" onClick={onClose}>×</Button> : undefined}
+    >
+      {adviceFor(error.code)}
+    </Alert>
+  );
+}
+
+export async function pickFolder(title: string): Promise<string | null> {
+  try {
+    const { open } = await import("@tauri-apps/plugin-dialog");
+    const r = await open({ directory: true, multiple: false, title });
+    return typeof r === "string" ? r : null;
+  } catch (e) {
+    throw toFerryError(e);
+  }
+}
+
+export function FolderPicker({
+  id,
+  label,
+  value,
+  onChange,
+  helper,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  helper?: ReactNode;
+}) {
+  const [err, setErr] = useState<FerryError | null>(null);
+  return (
+    <FormGroup label={label} fieldId={id}>
+      <InputGroup>
+        <InputGroupItem isFill>
+          <TextInput id={id} value={value} onChange={(_e, v) => onChange(v)} placeholder="/media/usb" />
+        </InputGroupItem>
+        <InputGroupItem>
+          <Button
+            variant="control"
+            onClick={() =>
+              pickFolder(label)
+                .then((p) => p && onChange(p))
+                .catch(setErr)
+            }
+          >
+            Browse…
+          </Button>
+        </InputGroupItem>
+      </InputGroup>
+      {helper}
+      <ErrorAlert error={err} onClose={() => setErr(null)} />
+    </FormGroup>
+  );
+}
+
+export type JobState = {
+  jobId: string | null;
+  progress: JobProgress | null;
+  summary: JobSummary | null;
+  error: FerryError | null;
+  running: boolean;
+};
+
+/** Runs one job: owns its channel, keeps the latest throttled snapshot, and exposes cancel. */
+export function useJob(onFinished?: (s: JobSummary) => void) {
+  const [state, setState] = useState<JobState>({ jobId: null, progress: null, summary: null, error: null, running: false });
+  const finished = useRef(onFinished);
+  finished.current = onFinished;
+  const start = useCallback(async (launch: (ch: Channel<JobEvent>) => Promise<{ jobId: string }>) => {
+    setState({ jobId: null, progress: null, summary: null, error: null, running: true });
+    const ch = new Channel<JobEvent>();
+    ch.onmessage = (ev) => {
+      if (ev.event === "progress") setState((s) => ({ ...s, progress: ev.data }));
+      else if (ev.event === "finished") {
+        setState((s) => ({ ...s, summary: ev.data, running: false }));
+        finished.current?.(ev.data);
+      } else setState((s) => ({ ...s, error: new FerryError(ev.data.code, ev.data.message), running: false }));
+    };
+    try {
+      const { jobId } = await launch(ch);
+      setState((s) => ({ ...s, jobId }));
+    } catch (e) {
+      setState((s) => ({ ...s, error: toFerryError(e), running: false }));
+    }
+  }, []);
+  const cancel = useCallback(async () => {
+    if (state.jobId) await api.cancelJob(state.jobId).catch(() => undefined);
+  }, [state.jobId]);
+  return { ...state, start, cancel };
+}
+
+export function JobProgressView({ job, onCancel }: { job: JobState; onCancel: () => void }) {
+  const p = job.progress;
+  if (!job.running && !p) return null;
+  const pct = p && p.bytesTotal > 0 ? Math.round((p.bytesDone / p.bytesTotal) * 100) : 0;
+  return (
+    <div data-testid="job-progress">
+      <Progress
+        value={pct}
+        title="Overall"
+        measureLocation={ProgressMeasureLocation.outside}
+        aria-label="Overall progress"
+      />
+      {p && (
+        <DescriptionList isHorizontal isCompact columnModifier={{ default: "3Col" }} style={{ marginTop: ".5rem" }}>
+          <DescriptionListGroup>
+            <DescriptionListTerm>Bytes</DescriptionListTerm>
+            <DescriptionListDescription>
+              {formatBytes(p.bytesDone)} of {formatBytes(p.bytesTotal)}
+            </DescriptionListDescription>
+          </DescriptionListGroup>
+          <DescriptionListGroup>
+            <DescriptionListTerm>Rate</DescriptionListTerm>
+            <DescriptionListDescription>{formatBytes(p.bytesPerSec)}/s</DescriptionListDescription>
+          </DescriptionListGroup>
+          <DescriptionListGroup>
+            <DescriptionListTerm>Time left</DescriptionListTerm>
+            <DescriptionListDescription>{formatDuration(p.etaSecs)}</DescriptionListDescription>
+          </DescriptionListGroup>
+        </DescriptionList>
+      )}
+      {p && p.images.length > 0 && (
+        <Table aria-label="Images" variant="compact">
+          <Thead>
+            <Tr>
+              <Th>Image</Th>
+              <Th>State</Th>
+              <Th>Progress</Th>
+            </Tr>
+          </Thead>
+          <Tbody>
+            {p.images.map((i) => (
+              <Tr key={i.image}>
+                <Td className="ferry-mono">{i.image}</Td>
+                <Td>{i.state}</Td>
+                <Td>
+                  {formatBytes(i.bytesDone)} / {formatBytes(i.bytesTotal)}
+                </Td>
+              </Tr>
+            ))}
+          </Tbody>
+        </Table>
+      )}
+      {p && p.parts.length > 0 && (
+        <Table aria-label="Parts" variant="compact">
+          <Thead>
+            <Tr>
+              <Th>Part</Th>
+              <Th>Written</Th>
+              <Th>Done</Th>
+            </Tr>
+          </Thead>
+          <Tbody>
+            {p.parts.map((x) => (
+              <Tr key={x.name}>
+                <Td className="ferry-mono">{x.name}</Td>
+                <Td>{formatBytes(x.bytesDone)}</Td>
+                <Td>{x.done ? "yes" : "…"}</Td>
+              </Tr>
+            ))}
+          </Tbody>
+        </Table>
+      )}
+      {job.running && (
+        <ActionGroup>
+          <Button variant="secondary" onClick={onCancel} data-testid="cancel-job">
+            Cancel
+          </Button>
+        </ActionGroup>
+      )}
+    </div>
+  );
+}
+
+export async function notifyDone(title: string, body: string) {
+  try {
+    const n = await import("@tauri-apps/plugin-notification");
+    let ok = await n.isPermissionGranted();
+    if (!ok) ok = (await n.requestPermission()) === "granted";
+    if (ok) n.sendNotification({ title, body });
+  } catch {
+    // A missing notification daemon must never fail the job; the summary is on screen anyway.
+  }
+}
+
+export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]) {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<FerryError | null>(null);
+  const [loading, setLoading] = useState(true);
+  const reload = useCallback(() => {
+    setLoading(true);
+    fn()
+      .then((d) => {
+        setData(d);
+        setError(null);
+      })
+      .catch((e) => setError(toFerryError(e)))
+      .finally(() => setLoading(false));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  useEffect(reload, [reload]);
+  return { data, error, loading, reload };
+}
+
+/** An expandable section that starts open or closed (PatternFly 6 sections are controlled). */
+export function Section({ title, open = true, children }: { title: string; open?: boolean; children: ReactNode }) {
+  const [expanded, setExpanded] = useState(open);
+  return (
+    <ExpandableSection toggleText={title} isExpanded={expanded} onToggle={(_e, v) => setExpanded(v)} isIndented>
+      {children}
+    </ExpandableSection>
+  );
+}

@@ -1,0 +1,154 @@
+// Export to removable media (mirror-to-disk): folder, free-space check, progress, cancel,
+// resume after a restart, a desktop notification and the parts with their checksums.
+import { useEffect, useState } from "react";
+import {
+  ActionGroup,
+  Alert,
+  Button,
+  ClipboardCopy,
+  ClipboardCopyVariant,
+  Form,
+  PageSection,
+  Title,
+} from "@patternfly/react-core";
+import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
+import { api, FerryError, toFerryError } from "../lib/ipc";
+import { formatBytes, formatDuration } from "../lib/format";
+import { ErrorAlert, FolderPicker, JobProgressView, notifyDone, pickFolder, useJob } from "../components";
+import { useAppState } from "../state";
+import type { PlanSummary } from "../bindings/PlanSummary";
+import type { HistoryEntry } from "../bindings/HistoryEntry";
+
+export function ExportScreen() {
+  const { yaml, go } = useAppState();
+  const [folder, setFolder] = useState(() => localStorage.getItem("ferry.exportFolder") ?? "");
+  const [space, setSpace] = useState<PlanSummary | null>(null);
+  const [checkError, setCheckError] = useState<FerryError | null>(null);
+  const [resumable, setResumable] = useState<HistoryEntry[]>([]);
+  const job = useJob((s) =>
+    notifyDone("Ferry: export finished", `${s.imagesCopied} images, ${s.parts.length} parts, ${formatBytes(s.bytes)}`),
+  );
+
+  useEffect(() => {
+    api.resumableJobs().then(setResumable).catch(() => setResumable([]));
+  }, [job.summary]);
+
+  const choose = (p: string) => {
+    setFolder(p);
+    setSpace(null);
+    localStorage.setItem("ferry.exportFolder", p);
+  };
+  const check = async () => {
+    setCheckError(null);
+    try {
+      setSpace(await api.planDryRun(yaml, folder));
+    } catch (e) {
+      setCheckError(toFerryError(e));
+    }
+  };
+  const pickAnother = () => pickFolder("Export folder").then((p) => p && choose(p)).catch(setCheckError);
+  const s = job.summary;
+  const checksums = s ? s.parts.map((p) => `${p.sha256}  ${p.name}`).join("\n") : "";
+
+  return (
+    <PageSection>
+      <Title headingLevel="h2">Export to removable media</Title>
+      {resumable.length > 0 && !job.running && (
+        <Alert variant="info" isInline title="An export was interrupted" data-testid="resumable">
+          {resumable.map((r) => (
+            <div key={r.id}>
+              {r.backend}: {formatBytes(r.bytes)} so far.{" "}
+              <Button variant="link" isInline onClick={() => job.start((ch) => api.resumeJob(r.id, ch))}>
+                Resume
+              </Button>
+            </div>
+          ))}
+        </Alert>
+      )}
+      <Form onSubmit={(e) => e.preventDefault()} style={{ maxWidth: 760 }}>
+        <FolderPicker id="export-folder" label="Folder or mounted drive" value={folder} onChange={choose} />
+        <ActionGroup>
+          <Button variant="secondary" onClick={check} isDisabled={!folder || job.running} data-testid="check-space">
+            Check free space
+          </Button>
+          <Button
+            variant="primary"
+            isDisabled={!folder || job.running || space?.fits === false}
+            onClick={() => job.start((ch) => api.startMirrorToDisk(yaml, folder, ch))}
+            data-testid="start-export"
+          >
+            Export
+          </Button>
+        </ActionGroup>
+      </Form>
+      <ErrorAlert
+        error={checkError}
+        actions={checkError?.code === "invalid-config" ? [{ label: "Fix the image set", onClick: () => go("imageset") }] : undefined}
+      />
+      {space?.destination && (
+        <Alert
+          isInline
+          data-testid="space-check"
+          variant={space.fits ? "success" : "danger"}
+          title={
+            space.fits
+              ? `${formatBytes(space.destination.freeBytes)} free; the export needs ${formatBytes(space.totalBytes)} in ${space.parts} part(s)`
+              : `Not enough room on ${space.destination.path}: needs ${formatBytes(space.totalBytes)}, ${formatBytes(space.destination.freeBytes)} free`
+          }
+          actionLinks={!space.fits ? <Button variant="link" isInline onClick={pickAnother}>Pick another folder</Button> : undefined}
+        />
+      )}
+      <ErrorAlert
+        error={job.error}
+        actions={
+          job.error?.code === "no-space"
+            ? [{ label: "Pick another folder", onClick: pickAnother }]
+            : job.error?.code === "unauthorized"
+              ? [{ label: "Open credentials", onClick: () => go("credentials") }]
+              : job.error?.code === "invalid-config"
+                ? [{ label: "Fix the image set", onClick: () => go("imageset") }]
+                : undefined
+        }
+      />
+      <div style={{ marginTop: "1rem" }}>
+        <JobProgressView job={job} onCancel={job.cancel} />
+      </div>
+      {s && (
+        <div data-testid="export-summary" style={{ marginTop: "1rem" }}>
+          <Alert
+            variant={s.failed.length ? "warning" : "success"}
+            isInline
+            title={`Export finished: ${s.imagesCopied} images copied, ${s.imagesUpToDate} already there, ${s.failed.length} failed, ${formatBytes(s.bytes)} in ${formatDuration(s.elapsedSecs)}`}
+          />
+          <Table aria-label="Parts written" variant="compact">
+            <Thead>
+              <Tr>
+                <Th>Part</Th>
+                <Th>Size</Th>
+                <Th>SHA-256</Th>
+              </Tr>
+            </Thead>
+            <Tbody>
+              {s.parts.map((p) => (
+                <Tr key={p.name}>
+                  <Td className="ferry-mono">{p.name}</Td>
+                  <Td>{formatBytes(p.bytes)}</Td>
+                  <Td className="ferry-mono">{p.sha256}</Td>
+                </Tr>
+              ))}
+            </Tbody>
+          </Table>
+          <Title headingLevel="h3" style={{ marginTop: "1rem" }}>
+            Checksum list (sha256sum format)
+          </Title>
+          <ClipboardCopy isReadOnly isCode variant={ClipboardCopyVariant.expansion} hoverTip="Copy" clickTip="Copied">
+            {checksums}
+          </ClipboardCopy>
+          {s.failed.map((f) => (
+            <Alert key={f.image} variant="danger" isInline isPlain title={`${f.image}: ${f.error.message}`} />
+          ))}
+        </div>
+      )}
+    </PageSection>
+  );
+}

@@ -1,0 +1,131 @@
+// Import in the air gap (disk-to-mirror): pick the folder, verify the media, show the sequence
+// and contents, pick the target registry, push with progress, then the results.
+import { useState } from "react";
+import { ActionGroup, Alert, Button, Form, FormGroup, List, ListItem, PageSection, TextInput, Title } from "@patternfly/react-core";
+import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
+import { api, FerryError, toFerryError } from "../lib/ipc";
+import { formatBytes } from "../lib/format";
+import { ErrorAlert, FolderPicker, JobProgressView, notifyDone, pickFolder, useJob } from "../components";
+import { useAppState } from "../state";
+import type { MediaReport } from "../bindings/MediaReport";
+
+export function ImportScreen() {
+  const { go, setResultsDir } = useAppState();
+  const [folder, setFolder] = useState("");
+  const [registry, setRegistry] = useState(() => localStorage.getItem("ferry.targetRegistry") ?? "");
+  const [report, setReport] = useState<MediaReport | null>(null);
+  const [error, setError] = useState<FerryError | null>(null);
+  const job = useJob((s) => {
+    if (s.resultsDir) setResultsDir(s.resultsDir);
+    void notifyDone("Ferry: import finished", `${s.imagesCopied} images pushed to ${registry}`);
+  });
+
+  const verify = async (f = folder) => {
+    setError(null);
+    setReport(null);
+    try {
+      setReport(await api.verifyMedia(f));
+    } catch (e) {
+      setError(toFerryError(e));
+    }
+  };
+  const pickAnother = () =>
+    pickFolder("Import folder")
+      .then((p) => {
+        if (p) {
+          setFolder(p);
+          void verify(p);
+        }
+      })
+      .catch(setError);
+  const ok = report !== null && report.problems.length === 0;
+
+  return (
+    <PageSection>
+      <Title headingLevel="h2">Import in the air gap</Title>
+      <Form onSubmit={(e) => e.preventDefault()} style={{ maxWidth: 760 }}>
+        <FolderPicker id="import-folder" label="Folder with the archive parts" value={folder} onChange={(v) => { setFolder(v); setReport(null); }} />
+        <ActionGroup>
+          <Button variant="secondary" onClick={() => verify()} isDisabled={!folder} data-testid="verify-media">
+            Verify media
+          </Button>
+        </ActionGroup>
+      </Form>
+      <ErrorAlert error={error} actions={[{ label: "Pick another folder", onClick: pickAnother }]} />
+      {report && (
+        <div data-testid="media-report" style={{ marginTop: "1rem" }}>
+          {report.problems.length > 0 ? (
+            <Alert variant="danger" isInline title="The media is not complete" data-testid="media-problems"
+              actionLinks={<Button variant="link" isInline onClick={pickAnother}>Pick another folder</Button>}>
+              <List>
+                {report.problems.map((p) => (
+                  <ListItem key={p}>{p}</ListItem>
+                ))}
+              </List>
+            </Alert>
+          ) : (
+            <Alert variant="success" isInline title={`Media verified: sequence ${report.sequence ?? "?"}, ${report.parts.length} part(s), ${report.images.length} image(s)`} />
+          )}
+          <Table aria-label="Parts on the media" variant="compact">
+            <Thead>
+              <Tr>
+                <Th>Part</Th>
+                <Th>Size</Th>
+                <Th>Present</Th>
+                <Th>Checksum</Th>
+              </Tr>
+            </Thead>
+            <Tbody>
+              {report.parts.map((p) => (
+                <Tr key={p.name}>
+                  <Td className="ferry-mono">{p.name}</Td>
+                  <Td>{formatBytes(p.bytes)}</Td>
+                  <Td>{p.present ? "yes" : "missing"}</Td>
+                  <Td>{p.checksumOk === null ? "—" : p.checksumOk ? "ok" : "mismatch"}</Td>
+                </Tr>
+              ))}
+            </Tbody>
+          </Table>
+          <Title headingLevel="h3" style={{ marginTop: "1rem" }}>Images</Title>
+          <List className="ferry-mono">
+            {report.images.map((i) => (
+              <ListItem key={i}>{i}</ListItem>
+            ))}
+          </List>
+        </div>
+      )}
+      {ok && (
+        <Form onSubmit={(e) => e.preventDefault()} style={{ maxWidth: 760, marginTop: "1rem" }}>
+          <FormGroup label="Target registry (host[:port][/namespace])" fieldId="import-registry">
+            <TextInput id="import-registry" value={registry} onChange={(_e, v) => { setRegistry(v); localStorage.setItem("ferry.targetRegistry", v); }} />
+          </FormGroup>
+          <ActionGroup>
+            <Button variant="primary" isDisabled={!registry || job.running} data-testid="start-import"
+              onClick={() => job.start((ch) => api.startDiskToMirror(folder, registry, ch))}>
+              Push to registry
+            </Button>
+          </ActionGroup>
+        </Form>
+      )}
+      <ErrorAlert
+        error={job.error}
+        actions={
+          job.error?.code === "unauthorized" || job.error?.code === "tls"
+            ? [{ label: "Open credentials", onClick: () => go("credentials") }]
+            : job.error?.code === "archive" || job.error?.code === "sequence"
+              ? [{ label: "Pick another folder", onClick: pickAnother }]
+              : undefined
+        }
+      />
+      <div style={{ marginTop: "1rem" }}>
+        <JobProgressView job={job} onCancel={job.cancel} />
+      </div>
+      {job.summary && (
+        <Alert variant={job.summary.failed.length ? "warning" : "success"} isInline data-testid="import-summary"
+          title={`Import finished: ${job.summary.imagesCopied} pushed, ${job.summary.imagesUpToDate} already there, ${job.summary.failed.length} failed`}
+          actionLinks={job.summary.resultsDir ? <Button variant="link" isInline onClick={() => go("results")}>Open the results</Button> : undefined}
+        />
+      )}
+    </PageSection>
+  );
+}
