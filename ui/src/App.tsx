@@ -96,7 +96,7 @@ function Shell() {
         <Nav aria-label="Screens" onSelect={(_e, item) => go(item.itemId as ScreenId)}>
           <NavList>
             {SCREENS.map((s) => (
-              <NavItem key={s.id} itemId={s.id} isActive={screen === s.id} data-testid={`nav-${s.id}`}>
+              <NavItem key={s.id} itemId={s.id} isActive={screen === s.id} component="button" data-testid={`nav-${s.id}`}>
                 {s.title}
               </NavItem>
             ))}
