@@ -6,6 +6,7 @@
 //! - `credentials`: pull secrets, mirror-registry logins, keyring, login tests.
 
 pub mod mirror;
+pub mod wire;
 
 pub use ferry_types::{Error, ErrorCode, Result};
 
