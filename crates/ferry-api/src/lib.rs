@@ -5,6 +5,8 @@
 //! - `disk`: mirror-to-disk and disk-to-mirror over removable-media archives.
 //! - `credentials`: pull secrets, mirror-registry logins, keyring, login tests.
 
+pub mod app_files;
+pub mod app_progress;
 pub mod mirror;
 pub mod wire;
 
