@@ -8,7 +8,13 @@ pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
-        .invoke_handler(tauri::generate_handler![commands::engine_version])
+        .invoke_handler(tauri::generate_handler![
+            commands::engine_version,
+            commands::read_text_file,
+            commands::write_text_file,
+            commands::folder_info,
+            commands::load_results,
+        ])
         .run(tauri::generate_context!())
         .expect("the Ferry window could not start (is a display available? try xvfb-run)");
 }
