@@ -1,1 +1,22 @@
-//! Ferry test harness: real docker-registry instances on loopback (HTTP, TLS, htpasswd) and generated images.
+//! Ferry test harness: real docker-registry instances on loopback (HTTP, TLS, htpasswd) and
+//! generated images.
+//!
+//! ```no_run
+//! # async fn f() {
+//! use ferry_testkit::*;
+//! let reg = RegistryServer::start(RegistryOpts { tls: true, auth: Some(("u".into(), "p".into())), delete_enabled: false });
+//! let spec = ImageSpec { format: ImageFormat::Oci, layers: vec![LayerSpec { size: 1 << 20, seed: 1 }], platforms: vec![] };
+//! let img = push_image(&reg, "ns/app", "v1", &spec).await;
+//! assert_eq!(manifest_digest(&reg, "ns/app", "v1").await, Some(img.digest));
+//! # }
+//! ```
+//!
+//! The harness never uses ferry-registry: it pushes and reads with its own plain HTTP calls.
+
+mod image;
+mod server;
+
+pub use image::{
+    blob_digest, get_manifest, manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, PushedImage,
+};
+pub use server::{RegistryOpts, RegistryServer, REGISTRY_BIN};
