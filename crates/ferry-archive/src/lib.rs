@@ -64,6 +64,22 @@ pub use writer::{ArchiveWriter, WriterOptions, WriterStats};
 
 use serde::{Deserialize, Serialize};
 
+/// Free bytes for an unprivileged user on the file system holding `dir` (created if needed).
+pub fn free_space(dir: &std::path::Path) -> ferry_types::Result<u64> {
+    std::fs::create_dir_all(dir).map_err(|e| ferry_types::Error::io(dir.display(), e))?;
+    fs2::available_space(dir).map_err(|e| ferry_types::Error::io(dir.display(), e))
+}
+
+/// Bytes a set of blobs and manifests takes on disk: each entry's header (with a GNU long-name
+/// block for long paths) and 512-byte padding, plus the end-of-archive marker of every part.
+pub fn estimate_bytes(entry_sizes: impl IntoIterator<Item = u64>, parts: u64) -> u64 {
+    entry_sizes
+        .into_iter()
+        .map(|s| 1536 + s.div_ceil(512) * 512)
+        .sum::<u64>()
+        + parts.max(1) * 1024
+}
+
 /// Path of the integrity list inside the last part.
 pub const PARTS_ENTRY: &str = "ferry/parts.json";
 pub const PARTS_FORMAT: &str = "ferry.dev/parts/v1";

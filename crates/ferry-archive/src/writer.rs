@@ -350,6 +350,23 @@ impl ArchiveWriter {
         })
     }
 
+    /// Uid and plan key of an unfinished set of sequence `seq` left in `dir` by an interrupted
+    /// run (a new workspace reuses that uid so the run can resume).
+    pub fn pending(dir: &Path, seq: u32) -> Option<(String, String)> {
+        let st: StateFile = serde_json::from_slice(&std::fs::read(state_path(dir, seq)).ok()?).ok()?;
+        Some((st.uid, st.plan_key))
+    }
+
+    /// Bytes already in the parts of an unfinished set (counted against the pre-flight need).
+    pub fn pending_bytes(dir: &Path, seq: u32) -> u64 {
+        let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
+        rd.flatten()
+            .filter(|e| parse_part_name(&e.file_name().to_string_lossy()).map(|(s, _)| s) == Some(seq))
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
     /// The metadata actually in part 000000 (the original one when the set was resumed).
     pub fn metadata_json(&self) -> &[u8] {
         &self.metadata_json
