@@ -1,0 +1,323 @@
+//! Reading YAML text into [`ImageSetConfiguration`]: apiVersion/kind checks first (so an old or
+//! foreign file gets a message about its version, not about its first unknown field), then a
+//! strict decode whose errors say `LINE:COL: <what> at <field path>`.
+
+use crate::error::{ConfigError, Diagnostic};
+use crate::locate::{split_documents, Locator};
+use crate::types::{ImageSetConfiguration, API_VERSION, KIND};
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+
+/// Parse every YAML document of `yaml` (a file may hold several, separated by `---`), each a
+/// strictly decoded and validated ImageSetConfiguration. Warnings are not errors; get them with
+/// [`crate::diagnostics`].
+pub fn parse_documents(yaml: &str, file_name: &str) -> Result<Vec<ImageSetConfiguration>, ConfigError> {
+    let docs = decode_documents(yaml).map_err(|d| ConfigError::new(file_name, d))?;
+    let mut out = Vec::with_capacity(docs.len());
+    let mut errors = Vec::new();
+    for doc in docs {
+        let errs: Vec<Diagnostic> = doc.validate_located().into_iter().filter(|d| d.is_error()).collect();
+        if errs.is_empty() {
+            out.push(doc.config);
+        } else {
+            errors.extend(errs);
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(ConfigError::new(file_name, errors))
+    }
+}
+
+/// Parse one ImageSetConfiguration (strict, validated). A file with several YAML documents is
+/// an error naming the line of the second one: oc-mirror silently used only the first.
+pub fn parse_str(yaml: &str, file_name: &str) -> Result<ImageSetConfiguration, ConfigError> {
+    let docs = decode_documents(yaml).map_err(|d| ConfigError::new(file_name, d))?;
+    if docs.len() > 1 {
+        let mut d = Diagnostic::error(
+            "",
+            format!(
+                "this file holds {} YAML documents; an ImageSetConfiguration file must hold exactly one. \
+                 Split it into one file per configuration",
+                docs.len()
+            ),
+        );
+        d.line = docs[1].first_line;
+        d.column = Some(1);
+        return Err(ConfigError::single(file_name, d));
+    }
+    let doc = docs.into_iter().next().expect("decode_documents returns at least one document");
+    let errors: Vec<Diagnostic> = doc.validate_located().into_iter().filter(|d| d.is_error()).collect();
+    if errors.is_empty() {
+        Ok(doc.config)
+    } else {
+        Err(ConfigError::new(file_name, errors))
+    }
+}
+
+/// Parse + validate for an editor: every error and warning, never panics, never fails.
+pub fn diagnostics(yaml: &str) -> Vec<Diagnostic> {
+    match decode_documents(yaml) {
+        Err(d) => d,
+        Ok(docs) => {
+            let mut out = Vec::new();
+            if docs.len() > 1 {
+                let mut d = Diagnostic::error(
+                    "",
+                    format!(
+                        "{} YAML documents; an ImageSetConfiguration file must hold exactly one",
+                        docs.len()
+                    ),
+                );
+                d.line = docs[1].first_line;
+                d.column = Some(1);
+                out.push(d);
+            }
+            for doc in docs {
+                out.extend(doc.validate_located());
+            }
+            out
+        }
+    }
+}
+
+/// One decoded document plus what is needed to point at its lines.
+pub(crate) struct Decoded<'a> {
+    pub config: ImageSetConfiguration,
+    pub locator: Locator<'a>,
+    pub first_line: Option<u32>,
+}
+
+impl Decoded<'_> {
+    fn validate_located(&self) -> Vec<Diagnostic> {
+        let mut diags = crate::validate::validate(&self.config);
+        diags.extend(crate::validate::spelling_warnings(&self.locator));
+        for d in &mut diags {
+            if d.line.is_none() {
+                if let Some((l, c)) = self.locator.locate(&d.path) {
+                    d.line = Some(l);
+                    d.column = Some(c);
+                }
+            }
+        }
+        diags
+    }
+}
+
+/// Decode all documents, or return every problem found (one per failing document).
+pub(crate) fn decode_documents(yaml: &str) -> Result<Vec<Decoded<'_>>, Vec<Diagnostic>> {
+    // Pass 1: loose values, to check the YAML syntax and apiVersion/kind of each document.
+    let mut values = Vec::new();
+    for de in serde_yaml_ng::Deserializer::from_str(yaml) {
+        match Value::deserialize(de) {
+            Ok(v) => values.push(v),
+            Err(e) => return Err(vec![yaml_error(&e, None)]),
+        }
+    }
+    let segments = split_documents(yaml);
+    // The segment split is a plain line scan; only trust it when it agrees with the parser.
+    let segments_ok = segments.len() == values.len();
+    let mut decoded = Vec::new();
+    let mut errors = Vec::new();
+    if values.iter().all(|v| v.is_null()) {
+        return Err(vec![Diagnostic::error(
+            "",
+            format!("the file is empty; it must hold an ImageSetConfiguration (apiVersion: {API_VERSION}, kind: {KIND}). `ferry init` prints a template"),
+        )]);
+    }
+    for (i, (value, de)) in values.iter().zip(serde_yaml_ng::Deserializer::from_str(yaml)).enumerate() {
+        let (locator, first_line) = if segments_ok {
+            let s = &segments[i];
+            (Locator::new(s.text, s.first_line), Some(s.first_line + 1))
+        } else {
+            (Locator::new("", 0), None)
+        };
+        if let Some(d) = check_type_meta(value, &locator) {
+            errors.push(d);
+            continue;
+        }
+        match ImageSetConfiguration::deserialize(de) {
+            Ok(config) => decoded.push(Decoded {
+                config,
+                locator,
+                first_line,
+            }),
+            Err(e) => errors.push(yaml_error(&e, Some(&locator))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(decoded)
+    } else {
+        Err(errors)
+    }
+}
+
+fn type_meta_field<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    value.as_mapping()?.iter().find_map(|(k, v)| {
+        let k = k.as_str()?;
+        (k == key || k.eq_ignore_ascii_case(key)).then_some(v)
+    })
+}
+
+/// Refuse documents that are not a v1alpha2 ImageSetConfiguration, saying what they are and
+/// what to do about it.
+fn check_type_meta(value: &Value, locator: &Locator) -> Option<Diagnostic> {
+    let at = |path: &str, msg: String| {
+        let mut d = Diagnostic::error(path, msg);
+        if let Some((l, c)) = locator.locate(path) {
+            d.line = Some(l);
+            d.column = Some(c);
+        }
+        d
+    };
+    if !value.is_mapping() {
+        let mut d = Diagnostic::error(
+            "",
+            "the document is not a YAML mapping; an ImageSetConfiguration starts with `apiVersion:` and `kind:`",
+        );
+        d.line = locator.first_content_line();
+        d.column = d.line.map(|_| 1);
+        return Some(d);
+    }
+    let api_version = type_meta_field(value, "apiVersion").and_then(Value::as_str);
+    let kind = type_meta_field(value, "kind").and_then(Value::as_str);
+    if kind == Some("DeleteImageSetConfiguration") {
+        return Some(at(
+            "kind",
+            "kind DeleteImageSetConfiguration (oc-mirror v2's `delete` workflow) is not supported by v1alpha2; \
+             Ferry mirrors with kind ImageSetConfiguration and prunes by what the configuration no longer lists"
+                .to_string(),
+        ));
+    }
+    match api_version {
+        None => {
+            return Some(at(
+                "",
+                format!("missing `apiVersion`; an ImageSetConfiguration needs `apiVersion: {API_VERSION}`"),
+            ))
+        }
+        Some(API_VERSION) => {}
+        Some("mirror.openshift.io/v1alpha1") => {
+            return Some(at(
+                "apiVersion",
+                format!(
+                    "old apiVersion mirror.openshift.io/v1alpha1 is no longer read; migrate the file to {API_VERSION}: \
+                     set `apiVersion: {API_VERSION}`, rename `mirror.ocp` to `mirror.platform`, \
+                     `headsOnly: false` on a catalog to `full: true` (heads-only is now the default), \
+                     package `startingVersion` to `minVersion`, channel `versions:` lists to `minVersion`/`maxVersion`, \
+                     `helm.repos` to `helm.repositories`, and `additionalimages`/`blockedimages` to \
+                     `additionalImages`/`blockedImages`"
+                ),
+            ))
+        }
+        Some(v) if v.ends_with("/v2alpha1") => {
+            return Some(at(
+                "apiVersion",
+                format!(
+                    "apiVersion {v} (oc-mirror v2) is not supported by v1alpha2; Ferry reads {API_VERSION} \
+                     (oc-mirror v1 format: add `storageConfig` if you want incremental runs, and use \
+                     `full`/`minVersion`/`maxVersion` instead of v2-only fields)"
+                ),
+            ))
+        }
+        Some(v) => {
+            return Some(at(
+                "apiVersion",
+                format!("unsupported apiVersion `{v}`; Ferry reads `apiVersion: {API_VERSION}`"),
+            ))
+        }
+    }
+    match kind {
+        Some(KIND) => None,
+        None => Some(at("", format!("missing `kind`; it must be `kind: {KIND}`"))),
+        Some(k) => Some(at(
+            "kind",
+            format!("unsupported kind `{k}`; a configuration file has `kind: {KIND}`"),
+        )),
+    }
+}
+
+/// Hints for fields that exist in other oc-mirror formats, shown after "unknown field".
+fn unknown_field_hint(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "bundles" => {
+            "`bundles` is an oc-mirror v2 (v2alpha1) field; in v1alpha2 select bundles with minVersion/maxVersion \
+             or minBundle"
+        }
+        "release" | "kubeVirtContainer" => "this platform field exists only in oc-mirror v2 (v2alpha1)",
+        "targetRepo" => "`targetRepo` on additional images exists only in oc-mirror v2 (v2alpha1)",
+        "targetCatalogSourceTemplate" => "`targetCatalogSourceTemplate` exists only in oc-mirror v2 (v2alpha1)",
+        "headsOnly" => "v1alpha1 `headsOnly: false` is `full: true` in v1alpha2",
+        "startingVersion" => "v1alpha1 `startingVersion` is `minVersion` in v1alpha2",
+        "ocp" => "v1alpha1 `ocp` is `platform` in v1alpha2",
+        "repos" => "v1alpha1 `repos` is `repositories` in v1alpha2",
+        "versions" => "v1alpha1 channel `versions` are `minVersion`/`maxVersion` in v1alpha2",
+        "metadata" => "an ImageSetConfiguration has no `metadata` section",
+        _ => return None,
+    })
+}
+
+/// Turn a serde_yaml_ng error into a diagnostic: `unknown field `x` at a.b.x, expected ...`.
+///
+/// serde_yaml_ng renders errors as `<path>: <message> at line L column C`, where `<path>` is
+/// the *containing* node (omitted at the root). The path is re-attached after the message, and
+/// for unknown fields extended with the field name, because a path is what a user searches for.
+fn yaml_error(e: &serde_yaml_ng::Error, locator: Option<&Locator>) -> Diagnostic {
+    let mut text = e.to_string();
+    let loc = e.location();
+    if let Some(l) = &loc {
+        let suffix = format!(" at line {} column {}", l.line(), l.column());
+        if let Some(stripped) = text.strip_suffix(&suffix) {
+            text = stripped.to_string();
+        }
+    }
+    let (mut path, mut message) = split_path(&text);
+    if let Some(field) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+        let field = field.to_string();
+        let full = join_path(&path, &field);
+        let rest = message["unknown field `".len() + field.len() + 1..].to_string();
+        message = format!("unknown field `{field}` at {full}{rest}");
+        if let Some(h) = unknown_field_hint(&field) {
+            message.push_str(&format!(" ({h})"));
+        }
+        path = full;
+    } else if let Some(field) = message.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        let field = field.to_string();
+        let at = if path.is_empty() { "the top level".to_string() } else { path.clone() };
+        message = format!("missing field `{field}` at {at}; it is required");
+    } else if !path.is_empty() {
+        message = format!("{message} at {path}");
+    }
+    let mut d = Diagnostic::error(path, message);
+    if let Some(l) = loc {
+        d.line = u32::try_from(l.line()).ok();
+        d.column = u32::try_from(l.column()).ok();
+    } else if let Some((l, c)) = locator.and_then(|lc| lc.locate(&d.path)) {
+        d.line = Some(l);
+        d.column = Some(c);
+    }
+    d
+}
+
+/// Split serde_yaml_ng's `path: message` (path absent at the root).
+fn split_path(text: &str) -> (String, String) {
+    if let Some((p, m)) = text.split_once(": ") {
+        let looks_like_path = !p.is_empty()
+            && !p.contains(' ')
+            && p.chars().all(|c| c.is_alphanumeric() || "._[]-".contains(c))
+            && !m.is_empty();
+        if looks_like_path {
+            return (p.to_string(), m.to_string());
+        }
+    }
+    (String::new(), text.to_string())
+}
+
+fn join_path(parent: &str, field: &str) -> String {
+    if parent.is_empty() {
+        field.to_string()
+    } else {
+        format!("{parent}.{field}")
+    }
+}
