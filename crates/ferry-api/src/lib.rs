@@ -7,10 +7,16 @@
 
 pub mod app_files;
 pub mod app_progress;
+pub mod disk;
 pub mod mirror;
+pub mod registry;
 pub mod wire;
 
-pub use ferry_types::{Error, ErrorCode, Result};
+pub use ferry_types::{Destination, Error, ErrorCode, ImageRef, Result};
+
+/// Engine pieces the front ends use directly (configuration editing, progress events).
+pub use ferry_config as config;
+pub use ferry_copy::{no_progress, CancellationToken, ProgressEvent, ProgressSink, SkipReason};
 
 /// The engine's version (shown by `ferry version` and the desktop app).
 pub fn version() -> &'static str {

@@ -1,3 +1,290 @@
-fn main() {
-    println!("ferry {}", env!("CARGO_PKG_VERSION"));
+//! `ferry`: the command line over the engine facade, compatible with `oc-mirror` v1's commands
+//! and flags where they apply.
+
+mod progress;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use ferry_api::mirror::{ImageSelection, MirrorOptions};
+use ferry_api::registry::RegistrySettings;
+use ferry_api::{CancellationToken, Destination};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "ferry",
+    version,
+    about = "Mirror OpenShift content across an air gap (oc-mirror compatible)"
+)]
+struct Cli {
+    /// More log output (-v debug, -vv trace). Secrets are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Mirror an image set: to a registry (docker://host[:port][/ns]) or to removable media (file://DIR).
+    Mirror(MirrorArgs),
+    /// Show what an image set configuration resolves to.
+    List(ListArgs),
+    /// Print an ImageSetConfiguration template.
+    Init(InitArgs),
+    /// Print the version.
+    Version(VersionArgs),
+}
+
+#[derive(Args)]
+struct MirrorArgs {
+    /// Destination: docker://host[:port][/namespace] or file://DIR.
+    destination: String,
+    /// ImageSetConfiguration file.
+    #[arg(short = 'c', long)]
+    config: Option<PathBuf>,
+    /// Plan and write mapping.txt; copy nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Credentials file, consulted before REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json and ~/.docker/config.json.
+    #[arg(long, env = "FERRY_AUTHFILE")]
+    authfile: Option<PathBuf>,
+    /// Extra CA certificates (PEM) to trust for every registry.
+    #[arg(long)]
+    ca_bundle: Option<PathBuf>,
+    /// Do not verify TLS certificates of source registries.
+    #[arg(long)]
+    source_skip_tls: bool,
+    /// Do not verify the destination registry's TLS certificate.
+    #[arg(long)]
+    dest_skip_tls: bool,
+    /// Use plain HTTP for source registries.
+    #[arg(long)]
+    source_use_http: bool,
+    /// Use plain HTTP for the destination registry.
+    #[arg(long)]
+    dest_use_http: bool,
+    /// Concurrent requests per registry.
+    #[arg(long, default_value_t = 6)]
+    max_per_registry: usize,
+    /// Keep going when an image fails; the failures are listed at the end.
+    #[arg(long)]
+    continue_on_error: bool,
+    /// Skip images the source does not have (404) instead of failing.
+    #[arg(long)]
+    skip_missing: bool,
+    /// Workspace folder (results-<epoch>/ and dry-run output go here).
+    #[arg(long = "dir", default_value = "oc-mirror-workspace")]
+    dir: PathBuf,
+    // oc-mirror flags accepted for compatibility; they do not change what this version does.
+    #[arg(long, hide = true)]
+    skip_cleanup: bool,
+    #[arg(long, hide = true)]
+    skip_verification: bool,
+    #[arg(long, hide = true)]
+    skip_image_pin: bool,
+    #[arg(long, hide = true)]
+    skip_pruning: bool,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    #[command(subcommand)]
+    what: ListWhat,
+}
+
+#[derive(Subcommand)]
+enum ListWhat {
+    /// The images a configuration plans (tags resolved to digests), blocked ones marked.
+    Images {
+        #[arg(short = 'c', long)]
+        config: PathBuf,
+        #[arg(long)]
+        authfile: Option<PathBuf>,
+        #[arg(long)]
+        source_skip_tls: bool,
+        #[arg(long)]
+        source_use_http: bool,
+        #[arg(long)]
+        ca_bundle: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct InitArgs {
+    /// Keep metadata in a registry image (storageConfig.registry.imageURL).
+    #[arg(long, conflicts_with = "local")]
+    registry: Option<String>,
+    /// Keep metadata in a local directory (storageConfig.local.path).
+    #[arg(long)]
+    local: Option<String>,
+}
+
+#[derive(Args)]
+struct VersionArgs {
+    /// `json` for machine-readable output.
+    #[arg(short, long)]
+    output: Option<String>,
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    // Dependencies stay at warn so debug output is about Ferry, not HTTP internals.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,ferry={default},ferry_cli={default},ferry_api={default},ferry_registry={default},ferry_copy={default},ferry_plan={default},ferry_archive={default},ferry_metadata={default},ferry_auth={default}")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn load_config(path: &std::path::Path) -> anyhow::Result<ferry_api::config::ImageSetConfiguration> {
+    ferry_api::config::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
+    let destination = Destination::parse(&a.destination).map_err(|e| anyhow::anyhow!("{}: {}", e.input, e.reason))?;
+    let settings = RegistrySettings {
+        authfile: a.authfile.clone(),
+        source_skip_tls: a.source_skip_tls,
+        source_use_http: a.source_use_http,
+        dest_skip_tls: a.dest_skip_tls,
+        dest_use_http: a.dest_use_http,
+        ca_bundle: a.ca_bundle.clone(),
+        max_per_registry: a.max_per_registry,
+    };
+    let opts = MirrorOptions {
+        registry: settings,
+        workspace: a.dir.clone(),
+        dry_run: a.dry_run,
+        continue_on_error: a.continue_on_error,
+        skip_missing: a.skip_missing,
+        ..MirrorOptions::default()
+    };
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\ninterrupted: stopping (run the same command again to resume)");
+                cancel.cancel();
+            }
+        });
+    }
+    match &destination {
+        Destination::Registry { .. } => {
+            let config = a.config.as_ref().context("mirror-to-mirror needs --config FILE")?;
+            let cfg = load_config(config)?;
+            let selection = ImageSelection::from_config(&cfg)?;
+            let ui = progress::ProgressUi::new();
+            let report = ferry_api::mirror::mirror_to_mirror(&selection, &destination, &opts, ui.sink(), cancel).await;
+            ui.finish();
+            let report = report?;
+            for b in &report.plan.blocked {
+                eprintln!("blocked: {} (pattern {:?})", b.image, b.pattern);
+            }
+            if a.dry_run {
+                println!(
+                    "dry run: {} images planned; mapping written to {}",
+                    report.plan.images.len(),
+                    report.mapping_file.display()
+                );
+            } else {
+                println!(
+                    "mirrored {} images ({} already up to date), {} copied in {:.1}s; results in {}",
+                    report.images_copied,
+                    report.images_up_to_date,
+                    progress::human_bytes(report.bytes_copied),
+                    report.seconds,
+                    report.results_dir.display()
+                );
+            }
+            Ok(())
+        }
+        Destination::Disk(_) => anyhow::bail!("mirror-to-disk is not wired into this build yet"),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Mirror(a) => run_mirror(a).await,
+        Command::List(ListArgs {
+            what:
+                ListWhat::Images {
+                    config,
+                    authfile,
+                    source_skip_tls,
+                    source_use_http,
+                    ca_bundle,
+                },
+        }) => {
+            let cfg = load_config(&config)?;
+            let selection = ImageSelection::from_config(&cfg)?;
+            let settings = RegistrySettings {
+                authfile,
+                source_skip_tls,
+                source_use_http,
+                ca_bundle,
+                ..Default::default()
+            };
+            let client = ferry_api::registry::build_client(&settings, None)?;
+            let opts = MirrorOptions {
+                registry: settings,
+                ..Default::default()
+            };
+            let plan = ferry_api::mirror::plan(&selection, &client, &opts).await?;
+            for i in &plan.images {
+                println!("{}", i.source.exact());
+            }
+            for b in &plan.blocked {
+                println!("# blocked by {:?}: {}", b.pattern, b.image);
+            }
+            Ok(())
+        }
+        Command::Init(a) => {
+            let storage = match (a.registry, a.local) {
+                (Some(r), _) => ferry_api::config::TemplateStorage::Registry(r),
+                (None, Some(l)) => ferry_api::config::TemplateStorage::Local(l),
+                (None, None) => ferry_api::config::TemplateStorage::None,
+            };
+            print!("{}", ferry_api::config::template(storage));
+            Ok(())
+        }
+        Command::Version(v) => {
+            if v.output.as_deref() == Some("json") {
+                println!(
+                    "{}",
+                    serde_json::json!({ "version": ferry_api::version(), "name": "ferry" })
+                );
+            } else {
+                println!("ferry {}", ferry_api::version());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

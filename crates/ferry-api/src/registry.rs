@@ -1,0 +1,84 @@
+//! Registry access settings shared by every workflow: credentials and TLS trust for sources and
+//! for the destination, mapped onto one [`RegistryClient`].
+
+use ferry_auth::{AuthFileResolver, CredentialResolver};
+use ferry_registry::{ClientOptions, RegistryClient, TlsPolicy};
+use ferry_types::{Error, Result};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// oc-mirror's TLS and credential flags, plus a CA bundle (oc-mirror v1 trusted only the
+/// system store, a common complaint with self-signed mirror registries).
+#[derive(Debug, Clone)]
+pub struct RegistrySettings {
+    /// `--authfile`: consulted before `REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`
+    /// and `~/.docker/config.json`.
+    pub authfile: Option<PathBuf>,
+    pub source_skip_tls: bool,
+    pub source_use_http: bool,
+    pub dest_skip_tls: bool,
+    pub dest_use_http: bool,
+    /// Extra CA certificates (PEM) trusted for every registry.
+    pub ca_bundle: Option<PathBuf>,
+    /// `--max-per-registry`: concurrent requests per registry host.
+    pub max_per_registry: usize,
+}
+
+impl Default for RegistrySettings {
+    fn default() -> Self {
+        RegistrySettings {
+            authfile: None,
+            source_skip_tls: false,
+            source_use_http: false,
+            dest_skip_tls: false,
+            dest_use_http: false,
+            ca_bundle: None,
+            max_per_registry: 6,
+        }
+    }
+}
+
+/// The credential sources for this run, in the documented order.
+pub fn credential_resolver(settings: &RegistrySettings) -> Result<Arc<dyn CredentialResolver>> {
+    let paths = AuthFileResolver::default_paths(settings.authfile.as_deref());
+    if let Some(explicit) = &settings.authfile {
+        if !explicit.is_file() {
+            return Err(Error::NotFound {
+                what: format!("auth file {}", explicit.display()),
+                hint: Some("check the --authfile path".into()),
+            });
+        }
+    }
+    let resolver = AuthFileResolver::load(&paths).map_err(Error::InvalidConfig)?;
+    Ok(Arc::new(resolver))
+}
+
+/// Build the one client of a run. `dest_registry` gets the `--dest-*` TLS policy; every other
+/// host (the sources) the `--source-*` one.
+pub fn build_client(settings: &RegistrySettings, dest_registry: Option<&str>) -> Result<RegistryClient> {
+    let creds = credential_resolver(settings)?;
+    let source = TlsPolicy {
+        skip_verify: settings.source_skip_tls,
+        plain_http: settings.source_use_http,
+        ca_bundle: settings.ca_bundle.clone(),
+    };
+    let mut per_registry = HashMap::new();
+    if let Some(host) = dest_registry {
+        per_registry.insert(
+            host.to_string(),
+            TlsPolicy {
+                skip_verify: settings.dest_skip_tls,
+                plain_http: settings.dest_use_http,
+                ca_bundle: settings.ca_bundle.clone(),
+            },
+        );
+    }
+    let opts = ClientOptions {
+        default_tls: source,
+        per_registry,
+        max_per_registry: settings.max_per_registry.max(1),
+        ..ClientOptions::default()
+    };
+    RegistryClient::new(creds, opts)
+}
