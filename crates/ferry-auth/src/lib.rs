@@ -1,14 +1,24 @@
 //! Credentials for registries: the redacting [`Secret`] type, [`Credential`]s, and the
 //! [`CredentialResolver`] the registry client asks for each registry it talks to.
 //!
-//! Sources, in the order the CLI consults them: `--authfile`, `REGISTRY_AUTH_FILE`,
-//! `${XDG_RUNTIME_DIR}/containers/auth.json`, `~/.docker/config.json` (see [`files`]).
+//! Sources, in the order a run consults them: Ferry's own set in the OS keyring (pull secret and
+//! mirror-registry logins, see [`store`] and [`keystore`]), then `--authfile`, `REGISTRY_AUTH_FILE`,
+//! `${XDG_RUNTIME_DIR}/containers/auth.json`, `~/.docker/config.json` (see [`files`]), each with
+//! its `credHelpers`/`credsStore` helpers (see [`helpers`]).
 
 pub mod files;
+pub mod helpers;
+pub mod keystore;
 pub mod secret;
+pub mod store;
 
-pub use files::{AuthFileResolver, AuthSource};
+pub use files::{normalize_key, parse_auth_json, AuthConfig, AuthEntry, AuthFileResolver, AuthSource};
+pub use keystore::{active_backend, init_keyring, KeyringBackend};
 pub use secret::Secret;
+pub use store::{
+    default_config_dir, validate_key, write_private_file, CredentialKind, CredentialStore, CredentialSummary,
+    EntryOrigin, ImportReport, KeyringResolver, MergedResolver, RegistryTrust,
+};
 
 /// A credential for one registry. Never printed: `Debug` redacts the secret parts.
 #[derive(Clone, PartialEq, Eq)]
