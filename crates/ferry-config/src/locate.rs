@@ -103,7 +103,11 @@ fn strip_comment(s: &str) -> &str {
 fn key_value_offset(text: &str, key: &str) -> Option<usize> {
     let after = if let Some(r) = text.strip_prefix(key) {
         r
-    } else if let Some(r) = text.strip_prefix('"').and_then(|r| r.strip_prefix(key)).and_then(|r| r.strip_prefix('"')) {
+    } else if let Some(r) = text
+        .strip_prefix('"')
+        .and_then(|r| r.strip_prefix(key))
+        .and_then(|r| r.strip_prefix('"'))
+    {
         r
     } else {
         text.strip_prefix('\'')
@@ -164,7 +168,9 @@ impl<'a> Locator<'a> {
             let block_col = region.first()?.col;
             match seg {
                 Seg::Key(key) => {
-                    let i = region.iter().position(|l| l.col == block_col && key_value_offset(l.text, &key).is_some())?;
+                    let i = region
+                        .iter()
+                        .position(|l| l.col == block_col && key_value_offset(l.text, &key).is_some())?;
                     let l = region[i];
                     pos = (l.line, l.col);
                     let off = key_value_offset(l.text, &key)?;
@@ -264,7 +270,11 @@ impl<'a> Locator<'a> {
                 i += 1;
                 continue;
             }
-            let key_path = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+            let key_path = if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            };
             out.push((
                 key.to_string(),
                 key_path.clone(),
@@ -315,7 +325,10 @@ mirror:
         assert_eq!(l.locate("mirror.platform.channels[0]"), Some((6, 5)));
         assert_eq!(l.locate("mirror.platform.channels[1].name"), Some((7, 7)));
         assert_eq!(l.locate("mirror.platform.channels[1].minVersion"), Some((8, 7)));
-        assert_eq!(l.locate("mirror.operators[0].packages[0].channels[0].name"), Some((14, 15)));
+        assert_eq!(
+            l.locate("mirror.operators[0].packages[0].channels[0].name"),
+            Some((14, 15))
+        );
         assert_eq!(l.locate("mirror.operators[1]"), None);
         assert_eq!(l.locate("mirror.helm"), None);
     }
@@ -334,7 +347,10 @@ mirror:
         let text = "# about\n---\napiVersion: v\n";
         let segs = split_documents(text);
         assert_eq!(segs.len(), 1);
-        assert_eq!(Locator::new(segs[0].text, segs[0].first_line).locate("apiVersion"), Some((3, 1)));
+        assert_eq!(
+            Locator::new(segs[0].text, segs[0].first_line).locate("apiVersion"),
+            Some((3, 1))
+        );
     }
 
     #[test]
@@ -343,6 +359,9 @@ mirror:
         let keys = l.keys();
         let paths: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
         assert!(paths.contains(&"mirror.platform.channels[1].minVersion"), "{paths:?}");
-        assert!(paths.contains(&"mirror.operators[0].packages[0].channels[0].name"), "{paths:?}");
+        assert!(
+            paths.contains(&"mirror.operators[0].packages[0].channels[0].name"),
+            "{paths:?}"
+        );
     }
 }

@@ -47,7 +47,10 @@ pub fn parse_str(yaml: &str, file_name: &str) -> Result<ImageSetConfiguration, C
         d.column = Some(1);
         return Err(ConfigError::single(file_name, d));
     }
-    let doc = docs.into_iter().next().expect("decode_documents returns at least one document");
+    let doc = docs
+        .into_iter()
+        .next()
+        .expect("decode_documents returns at least one document");
     let errors: Vec<Diagnostic> = doc.validate_located().into_iter().filter(|d| d.is_error()).collect();
     if errors.is_empty() {
         Ok(doc.config)
@@ -126,7 +129,11 @@ pub(crate) fn decode_documents(yaml: &str) -> Result<Vec<Decoded<'_>>, Vec<Diagn
             format!("the file is empty; it must hold an ImageSetConfiguration (apiVersion: {API_VERSION}, kind: {KIND}). `ferry init` prints a template"),
         )]);
     }
-    for (i, (value, de)) in values.iter().zip(serde_yaml_ng::Deserializer::from_str(yaml)).enumerate() {
+    for (i, (value, de)) in values
+        .iter()
+        .zip(serde_yaml_ng::Deserializer::from_str(yaml))
+        .enumerate()
+    {
         let (locator, first_line) = if segments_ok {
             let s = &segments[i];
             (Locator::new(s.text, s.first_line), Some(s.first_line + 1))
@@ -254,6 +261,9 @@ fn unknown_field_hint(field: &str) -> Option<&'static str> {
         "repos" => "v1alpha1 `repos` is `repositories` in v1alpha2",
         "versions" => "v1alpha1 channel `versions` are `minVersion`/`maxVersion` in v1alpha2",
         "metadata" => "an ImageSetConfiguration has no `metadata` section",
+        "delete" => {
+            "`delete` belongs to oc-mirror v2's DeleteImageSetConfiguration, which is not supported by v1alpha2"
+        }
         _ => return None,
     })
 }
@@ -273,18 +283,38 @@ fn yaml_error(e: &serde_yaml_ng::Error, locator: Option<&Locator>) -> Diagnostic
         }
     }
     let (mut path, mut message) = split_path(&text);
-    if let Some(field) = message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+    if let Some(field) = message
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+    {
         let field = field.to_string();
         let full = join_path(&path, &field);
-        let rest = message["unknown field `".len() + field.len() + 1..].to_string();
-        message = format!("unknown field `{field}` at {full}{rest}");
+        let rest = &message["unknown field `".len() + field.len() + 1..];
+        let expected = expected_fields(rest);
+        message = format!("unknown field `{field}` at {full}");
         if let Some(h) = unknown_field_hint(&field) {
             message.push_str(&format!(" ({h})"));
+        } else if let Some(s) = closest(&field, &expected) {
+            message.push_str(&format!("; did you mean `{s}`?"));
+        }
+        match expected.len() {
+            0 => message.push_str("; no fields are allowed here"),
+            _ => message.push_str(&format!(
+                "; expected one of {}",
+                expected.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+            )),
         }
         path = full;
-    } else if let Some(field) = message.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+    } else if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
         let field = field.to_string();
-        let at = if path.is_empty() { "the top level".to_string() } else { path.clone() };
+        let at = if path.is_empty() {
+            "the top level".to_string()
+        } else {
+            path.clone()
+        };
         message = format!("missing field `{field}` at {at}; it is required");
     } else if !path.is_empty() {
         message = format!("{message} at {path}");
@@ -320,4 +350,43 @@ fn join_path(parent: &str, field: &str) -> String {
     } else {
         format!("{parent}.{field}")
     }
+}
+
+/// The field names listed in serde's `, expected one of `a`, `b`` tail, without the
+/// all-lowercase aliases (accepted for oc-mirror compatibility, but not worth suggesting).
+fn expected_fields(rest: &str) -> Vec<String> {
+    let names: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    names
+        .iter()
+        .filter(|n| {
+            !names
+                .iter()
+                .any(|o| o != *n && o.eq_ignore_ascii_case(n) && n.chars().all(|c| !c.is_uppercase()))
+        })
+        .map(|n| n.to_string())
+        .collect()
+}
+
+/// The expected field nearest to a misspelling (edit distance ≤ 2, ignoring case).
+fn closest(field: &str, expected: &[String]) -> Option<String> {
+    let f = field.to_ascii_lowercase();
+    expected
+        .iter()
+        .map(|e| (edit_distance(&f, &e.to_ascii_lowercase()), e))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, e)| e.clone())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }

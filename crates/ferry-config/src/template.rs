@@ -13,7 +13,9 @@ pub enum TemplateStorage {
 
 /// Quote a user value for YAML only when it needs it (keeps the common case readable).
 fn yaml_scalar(s: &str) -> String {
-    serde_yaml_ng::to_string(s).map(|v| v.trim_end().to_string()).unwrap_or_else(|_| format!("{s:?}"))
+    serde_yaml_ng::to_string(s)
+        .map(|v| v.trim_end().to_string())
+        .unwrap_or_else(|_| format!("{s:?}"))
 }
 
 /// The template text. It parses with [`crate::parse_str`] (tested).

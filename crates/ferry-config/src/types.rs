@@ -72,7 +72,12 @@ pub struct RegistryConfig {
     #[serde(alias = "imageurl", rename = "imageURL", default, deserialize_with = "nullable")]
     pub image_url: String,
     /// Skip TLS verification (or use plain HTTP) for that registry.
-    #[serde(alias = "skiptls", rename = "skipTLS", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        alias = "skiptls",
+        rename = "skipTLS",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub skip_tls: Option<bool>,
 }
 
@@ -101,11 +106,21 @@ pub struct Mirror {
     pub platform: Option<Platform>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub operators: Vec<Operator>,
-    #[serde(alias = "additionalimages", default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        alias = "additionalimages",
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub additional_images: Vec<Image>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub helm: Option<Helm>,
-    #[serde(alias = "blockedimages", default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        alias = "blockedimages",
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub blocked_images: Vec<Image>,
     /// Not implemented by oc-mirror v1 either; kept only so such files round-trip.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
@@ -293,6 +308,11 @@ pub struct Chart {
     pub version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    #[serde(alias = "imagepaths", default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        alias = "imagepaths",
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub image_paths: Vec<String>,
 }

@@ -31,7 +31,10 @@ pub(crate) fn validate(cfg: &ImageSetConfiguration) -> Vec<Diagnostic> {
         if img.name.trim().is_empty() {
             out.push(Diagnostic::error(path, "empty image name"));
         } else if let Err(e) = ferry_types::ImageRef::parse(&img.name) {
-            out.push(Diagnostic::error(path, format!("invalid image reference `{}`: {e}", img.name)));
+            out.push(Diagnostic::error(
+                path,
+                format!("invalid image reference `{}`: {e}", img.name),
+            ));
         }
     }
     duplicates(
@@ -46,7 +49,10 @@ pub(crate) fn validate(cfg: &ImageSetConfiguration) -> Vec<Diagnostic> {
         let path = format!("mirror.blockedImages[{i}].name");
         if img.name.is_empty() {
             // An empty Go regexp matches everything: it would block the whole image set.
-            out.push(Diagnostic::error(path, "empty blocked-image pattern would block every image"));
+            out.push(Diagnostic::error(
+                path,
+                "empty blocked-image pattern would block every image",
+            ));
         } else if let Err(e) = regex::Regex::new(&img.name) {
             out.push(Diagnostic::error(
                 path,
@@ -65,7 +71,10 @@ pub(crate) fn validate(cfg: &ImageSetConfiguration) -> Vec<Diagnostic> {
             if c.path.as_deref().is_none_or(|p| p.trim().is_empty()) {
                 out.push(Diagnostic::error(
                     format!("mirror.helm.local[{i}]"),
-                    format!("local chart `{}` needs a `path` (a .tgz file or a chart folder)", c.name),
+                    format!(
+                        "local chart `{}` needs a `path` (a .tgz file or a chart folder)",
+                        c.name
+                    ),
                 ));
             }
         }
@@ -79,14 +88,20 @@ pub(crate) fn validate(cfg: &ImageSetConfiguration) -> Vec<Diagnostic> {
             if r.charts.is_empty() {
                 out.push(Diagnostic::warning(
                     format!("mirror.helm.repositories[{i}]"),
-                    format!("helm repository `{}` lists no charts; nothing is mirrored from it", r.name),
+                    format!(
+                        "helm repository `{}` lists no charts; nothing is mirrored from it",
+                        r.name
+                    ),
                 ));
             }
             for (j, c) in r.charts.iter().enumerate() {
                 if c.version.as_deref().is_none_or(|v| v.trim().is_empty()) {
                     out.push(Diagnostic::error(
                         format!("mirror.helm.repositories[{i}].charts[{j}]"),
-                        format!("chart `{}` needs a `version` (oc-mirror requires one for repository charts)", c.name),
+                        format!(
+                            "chart `{}` needs a `version` (oc-mirror requires one for repository charts)",
+                            c.name
+                        ),
                     ));
                 }
             }
@@ -100,12 +115,20 @@ pub(crate) fn validate(cfg: &ImageSetConfiguration) -> Vec<Diagnostic> {
             &mut out,
         );
     }
-    let nothing = m.platform.as_ref().is_none_or(|p| p.channels.is_empty() && p.graph != Some(true))
+    let nothing = m
+        .platform
+        .as_ref()
+        .is_none_or(|p| p.channels.is_empty() && p.graph != Some(true))
         && m.operators.is_empty()
         && m.additional_images.is_empty()
-        && m.helm.as_ref().is_none_or(|h| h.local.is_empty() && h.repositories.is_empty());
+        && m.helm
+            .as_ref()
+            .is_none_or(|h| h.local.is_empty() && h.repositories.is_empty());
     if nothing {
-        out.push(Diagnostic::warning("mirror", "the configuration selects nothing to mirror"));
+        out.push(Diagnostic::warning(
+            "mirror",
+            "the configuration selects nothing to mirror",
+        ));
     }
     out
 }
@@ -125,7 +148,11 @@ fn storage(cfg: &ImageSetConfiguration, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    let local_path = s.local.as_ref().map(|l| l.path.as_str()).filter(|p| !p.trim().is_empty());
+    let local_path = s
+        .local
+        .as_ref()
+        .map(|l| l.path.as_str())
+        .filter(|p| !p.trim().is_empty());
     if s.registry.is_some() && local_path.is_some() {
         // oc-mirror silently takes the local backend when both are set; a run that writes the
         // metadata somewhere other than where the next run (or the other side) looks for it
@@ -243,7 +270,11 @@ pub fn catalog_unique_name(o: &Operator) -> String {
     let r = trimmed.trim_start_matches('/').trim_end_matches('/');
     let comps: Vec<&str> = r.split('/').collect();
     let reg = if comps.len() > 1 { comps[0] } else { "" };
-    let ns = if comps.len() > 2 { comps[1..comps.len() - 1].join("/") } else { String::new() };
+    let ns = if comps.len() > 2 {
+        comps[1..comps.len() - 1].join("/")
+    } else {
+        String::new()
+    };
     let last = comps[comps.len() - 1];
     let (mut repo, mut id) = match last.split_once("@sha256:") {
         Some((r, d)) => (r.to_string(), d.to_string()),
@@ -258,12 +289,23 @@ pub fn catalog_unique_name(o: &Operator) -> String {
         tag = target_tag.to_string();
         id.clear();
     }
-    let join = |parts: &[&str]| parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join("/");
+    let join = |parts: &[&str]| {
+        parts
+            .iter()
+            .filter(|p| !p.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("/")
+    };
     let mut name = if !target_catalog.is_empty() {
         let reg = if o.catalog.starts_with("oci:") { "" } else { reg };
         join(&[reg, target_catalog])
     } else {
-        let n = if target_name.is_empty() { repo.as_str() } else { target_name };
+        let n = if target_name.is_empty() {
+            repo.as_str()
+        } else {
+            target_name
+        };
         join(&[reg, &ns, n])
     };
     if !tag.is_empty() {
@@ -379,7 +421,10 @@ fn package(p: &IncludePackage, base: &str, out: &mut Vec<Diagnostic>) {
         if !p.channels.is_empty() && !p.channels.iter().any(|c| &c.name == dc) {
             out.push(Diagnostic::warning(
                 format!("{base}.defaultChannel"),
-                format!("defaultChannel `{dc}` is not among the listed channels of package `{}`", p.name),
+                format!(
+                    "defaultChannel `{dc}` is not among the listed channels of package `{}`",
+                    p.name
+                ),
             ));
         }
     }
