@@ -24,8 +24,8 @@ pub(crate) struct Verdict {
     pub bytes: u64,
     /// Set when the stream ended and digest and size matched.
     pub verified: bool,
-    /// Set when the content did not match: (actual digest, actual size).
-    pub mismatch: Option<(Digest, u64)>,
+    /// Set when the content did not match: (actual digest or what went wrong, bytes seen).
+    pub mismatch: Option<(String, u64)>,
     /// The source stream itself failed (dropped connection, read error).
     pub source_error: Option<(std::io::ErrorKind, String)>,
 }
@@ -67,14 +67,23 @@ impl VerifyingStream {
         (s, verdict)
     }
 
-    fn fail(&mut self, actual: Digest, size: u64) -> std::io::Error {
+    /// Records the mismatch and makes the error that replaces the stream's end. `actual` is
+    /// `None` when bytes kept coming after a verified full-size body (the digest of the whole
+    /// is then unknown).
+    fn fail(&mut self, actual: Option<Digest>, size: u64) -> std::io::Error {
         self.finished = true;
-        self.verdict.lock().unwrap().mismatch = Some((actual.clone(), size));
+        let shown = actual
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "more data than declared".into());
+        let mut v = self.verdict.lock().unwrap();
+        v.verified = false;
+        v.mismatch = Some((shown.clone(), size));
         std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!(
-                "blob content does not match {}: got {} ({} bytes, expected {})",
-                self.expected, actual, size, self.expected_size
+                "blob content does not match {}: got {shown} ({size} bytes, expected {})",
+                self.expected, self.expected_size
             ),
         )
     }
@@ -91,7 +100,14 @@ impl Stream for VerifyingStream {
         match this.inner.as_mut().poll_next(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(chunk))) => {
-                let hasher = this.hasher.as_mut().expect("hasher present until the end");
+                if chunk.is_empty() {
+                    return Poll::Ready(Some(Ok(chunk)));
+                }
+                let Some(hasher) = this.hasher.as_mut() else {
+                    // Bytes after the declared size was reached and verified.
+                    let n = this.expected_size + chunk.len() as u64;
+                    return Poll::Ready(Some(Err(this.fail(None, n))));
+                };
                 hasher.update(&chunk);
                 let n = hasher.len();
                 this.verdict.lock().unwrap().bytes = n;
@@ -99,9 +115,23 @@ impl Stream for VerifyingStream {
                     // Stop at once: a source that sends more than the descriptor says is wrong,
                     // and must not make us upload an unbounded stream.
                     let actual = this.hasher.take().unwrap().finish();
-                    return Poll::Ready(Some(Err(this.fail(actual, n))));
+                    return Poll::Ready(Some(Err(this.fail(Some(actual), n))));
                 }
-                if n - this.last_emit_bytes >= PROGRESS_BYTES || this.last_emit_at.elapsed() >= PROGRESS_INTERVAL {
+                if n == this.expected_size {
+                    // Decide on the last chunk, not at end of stream: an HTTP body with a
+                    // Content-Length is never polled past its last byte, so a check at the end
+                    // would come too late to stop the upload. Withholding the last chunk means
+                    // the destination never has the whole (wrong) body.
+                    let actual = this.hasher.take().unwrap().finish();
+                    if actual != this.expected {
+                        return Poll::Ready(Some(Err(this.fail(Some(actual), n))));
+                    }
+                    this.verdict.lock().unwrap().verified = true;
+                }
+                if n == this.expected_size
+                    || n - this.last_emit_bytes >= PROGRESS_BYTES
+                    || this.last_emit_at.elapsed() >= PROGRESS_INTERVAL
+                {
                     this.last_emit_bytes = n;
                     this.last_emit_at = Instant::now();
                     (this.on_progress)(n);
@@ -114,17 +144,17 @@ impl Stream for VerifyingStream {
                 Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(None) => {
-                let hasher = this.hasher.take().expect("hasher present until the end");
-                let n = hasher.len();
-                let actual = hasher.finish();
-                if actual != this.expected || n != this.expected_size {
-                    return Poll::Ready(Some(Err(this.fail(actual, n))));
-                }
                 this.finished = true;
-                if n != this.last_emit_bytes {
+                if let Some(hasher) = this.hasher.take() {
+                    // Short body (or an empty blob, which has no last chunk to decide on).
+                    let n = hasher.len();
+                    let actual = hasher.finish();
+                    if actual != this.expected || n != this.expected_size {
+                        return Poll::Ready(Some(Err(this.fail(Some(actual), n))));
+                    }
+                    this.verdict.lock().unwrap().verified = true;
                     (this.on_progress)(n);
                 }
-                this.verdict.lock().unwrap().verified = true;
                 Poll::Ready(None)
             }
         }
@@ -196,7 +226,56 @@ mod tests {
         assert!(err.to_string().contains(&Digest::of(&good).to_string()), "{err}");
         let v = verdict.lock().unwrap().clone();
         assert!(!v.verified);
-        assert_eq!(v.mismatch, Some((Digest::of(&bad), bad.len() as u64)));
+        assert_eq!(v.mismatch, Some((Digest::of(&bad).to_string(), bad.len() as u64)));
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_last_chunk_is_withheld() {
+        // A Content-Length body is never polled past its last byte, so the verdict must come
+        // with the last chunk: the destination gets the first chunk, then an error.
+        let good = vec![7u8; 100];
+        let mut bad = good.clone();
+        bad[90] = 8;
+        let (s, verdict) = VerifyingStream::new(
+            stream_of(vec![
+                Ok(Bytes::copy_from_slice(&bad[..50])),
+                Ok(Bytes::copy_from_slice(&bad[50..])),
+            ]),
+            Digest::of(&good),
+            100,
+            Box::new(|_| {}),
+        );
+        let mut s = s;
+        assert_eq!(s.next().await.unwrap().unwrap().len(), 50);
+        let second = s.next().await.unwrap();
+        assert!(second.is_err(), "the last chunk must be replaced by an error");
+        assert!(verdict.lock().unwrap().mismatch.is_some());
+
+        // A matching body is verified as soon as its last byte passes, before the end of stream.
+        let (mut s, verdict) = VerifyingStream::new(
+            stream_of(vec![
+                Ok(Bytes::copy_from_slice(&good)),
+                Ok(Bytes::from_static(b"extra")),
+            ]),
+            Digest::of(&good),
+            100,
+            Box::new(|_| {}),
+        );
+        assert_eq!(s.next().await.unwrap().unwrap().len(), 100);
+        assert!(verdict.lock().unwrap().verified);
+        assert!(
+            s.next().await.unwrap().is_err(),
+            "bytes past the declared size fail the blob"
+        );
+        assert!(!verdict.lock().unwrap().verified);
+    }
+
+    #[tokio::test]
+    async fn empty_blob_is_verified_at_the_end() {
+        let (s, verdict) = VerifyingStream::new(stream_of(vec![]), Digest::of(b""), 0, Box::new(|_| {}));
+        let (out, err) = drain(s).await;
+        assert!(out.is_empty() && err.is_none());
+        assert!(verdict.lock().unwrap().verified);
     }
 
     #[tokio::test]
