@@ -24,6 +24,13 @@ describe("image set YAML model", () => {
     expect(out).not.toContain("storageConfig");
   });
 
+  it("keeps a list item whose only field was cleared", () => {
+    const out = setIn(BASE, ["mirror", "additionalImages", 0, "name"], "");
+    expect(seqLength(parse(out).doc, ["mirror", "additionalImages"])).toBe(1);
+    const again = setIn(out, ["mirror", "additionalImages", 0, "name"], "quay.io/x/y:2");
+    expect(parse(again).doc.toJS().mirror.additionalImages).toEqual([{ name: "quay.io/x/y:2" }]);
+  });
+
   it("appends and removes list items", () => {
     let out = appendItem(BASE, ["mirror", "additionalImages"], { name: "quay.io/c/d:2" });
     expect(seqLength(parse(out).doc, ["mirror", "additionalImages"])).toBe(2);

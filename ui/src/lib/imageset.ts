@@ -118,6 +118,8 @@ function ensureContainers(doc: Document, path: Path) {
 function pruneEmpty(doc: Document, path: Path) {
   // Removing the last key of `storageConfig.local` should not leave `local: {}` behind.
   for (let p = path; p.length > 0; p = p.slice(0, -1)) {
+    // A list item stays even when emptied: its card (and the field being retyped) must not vanish.
+    if (typeof p[p.length - 1] === "number") break;
     const node = doc.getIn(p, true);
     if ((isMap(node) || isSeq(node)) && node.items.length === 0) doc.deleteIn(p);
     else break;
