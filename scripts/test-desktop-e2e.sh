@@ -18,7 +18,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked
-if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; then
+if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   (cd ui && npm ci --no-audit --no-fund)
 fi
 

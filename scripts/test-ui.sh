@@ -8,7 +8,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=900 chromium
 fi
-if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules ]; then
+if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
   (cd ui && npm ci --no-audit --no-fund)
 fi
 
