@@ -1,9 +1,9 @@
 //! Registry access settings shared by every workflow: credentials and TLS trust for sources and
 //! for the destination, mapped onto one [`RegistryClient`].
 
-use ferry_auth::{AuthFileResolver, CredentialResolver};
+use ferry_auth::CredentialResolver;
 use ferry_registry::{ClientOptions, RegistryClient, TlsPolicy};
-use ferry_types::{Error, Result};
+use ferry_types::Result;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,46 +39,44 @@ impl Default for RegistrySettings {
     }
 }
 
-/// The credential sources for this run, in the documented order.
+/// The credential sources for this run: the logins and pull secret stored with `ferry login` /
+/// `ferry auth import` (OS keyring) first, then the auth files in the documented order.
 pub fn credential_resolver(settings: &RegistrySettings) -> Result<Arc<dyn CredentialResolver>> {
-    let paths = AuthFileResolver::default_paths(settings.authfile.as_deref());
-    if let Some(explicit) = &settings.authfile {
-        if !explicit.is_file() {
-            return Err(Error::NotFound {
-                what: format!("auth file {}", explicit.display()),
-                hint: Some("check the --authfile path".into()),
-            });
-        }
-    }
-    let resolver = AuthFileResolver::load(&paths).map_err(Error::InvalidConfig)?;
-    Ok(Arc::new(resolver))
+    let store = crate::credentials::open_store()?;
+    crate::credentials::run_resolver(&store, settings.authfile.as_deref())
 }
 
 /// Build the one client of a run. `dest_registry` gets the `--dest-*` TLS policy; every other
 /// host (the sources) the `--source-*` one.
 pub fn build_client(settings: &RegistrySettings, dest_registry: Option<&str>) -> Result<RegistryClient> {
-    let creds = credential_resolver(settings)?;
+    let store = crate::credentials::open_store()?;
+    let creds = crate::credentials::run_resolver(&store, settings.authfile.as_deref())?;
     let source = TlsPolicy {
         skip_verify: settings.source_skip_tls,
         plain_http: settings.source_use_http,
         ca_bundle: settings.ca_bundle.clone(),
     };
+    let dest_policy = TlsPolicy {
+        skip_verify: settings.dest_skip_tls,
+        plain_http: settings.dest_use_http,
+        ca_bundle: settings.ca_bundle.clone(),
+    };
     let mut per_registry = HashMap::new();
-    if let Some(host) = dest_registry {
-        per_registry.insert(
-            host.to_string(),
-            TlsPolicy {
-                skip_verify: settings.dest_skip_tls,
-                plain_http: settings.dest_use_http,
-                ca_bundle: settings.ca_bundle.clone(),
-            },
-        );
+    if let Some(host) = dest_registry.filter(|_| settings.dest_skip_tls || settings.dest_use_http) {
+        per_registry.insert(host.to_string(), dest_policy.clone());
     }
-    let opts = ClientOptions {
+    let mut opts = ClientOptions {
         default_tls: source,
         per_registry,
         max_per_registry: settings.max_per_registry.max(1),
         ..ClientOptions::default()
     };
+    // Trust saved per registry (`ferry auth trust`, the app's trust settings) applies to hosts
+    // the run's flags did not set.
+    crate::credentials::apply_trust(&store, &mut opts);
+    // The destination never inherits the --source-* flags.
+    if let Some(host) = dest_registry {
+        opts.per_registry.entry(host.to_string()).or_insert(dest_policy);
+    }
     RegistryClient::new(creds, opts)
 }

@@ -1,6 +1,7 @@
 //! `ferry`: the command line over the engine facade, compatible with `oc-mirror` v1's commands
 //! and flags where they apply.
 
+mod auth;
 mod progress;
 
 use anyhow::Context as _;
@@ -35,6 +36,21 @@ enum Command {
     Init(InitArgs),
     /// Print the version.
     Version(VersionArgs),
+    /// Show what an image set on removable media holds: sequence, uid, images, sizes.
+    Describe {
+        /// A mirror_seq*.tar file or the folder holding the parts (oc-mirror's archives too).
+        path: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check removable media: every part present and intact, every entry's digest right.
+    Verify {
+        /// The folder holding the parts (or one tar).
+        path: PathBuf,
+    },
+    #[command(flatten)]
+    Auth(auth::AuthCommands),
 }
 
 #[derive(Args)]
@@ -44,6 +60,18 @@ struct MirrorArgs {
     /// ImageSetConfiguration file.
     #[arg(short = 'c', long)]
     config: Option<PathBuf>,
+    /// Import an image set from removable media (a mirror_seq*.tar or the folder of parts).
+    #[arg(long)]
+    from: Option<PathBuf>,
+    /// Fail instead of warning when one blob is larger than archiveSize.
+    #[arg(long)]
+    strict_archive: bool,
+    /// Pack every blob, not only those earlier sequences did not ship; still bumps the sequence.
+    #[arg(long)]
+    ignore_history: bool,
+    /// Import regardless of the sequence the target expects.
+    #[arg(long)]
+    skip_metadata_check: bool,
     /// Plan and write mapping.txt; copy nothing.
     #[arg(long)]
     dry_run: bool,
@@ -177,6 +205,9 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             }
         });
     }
+    if let Some(from) = a.from.clone() {
+        return run_import(a, from, destination, opts, cancel).await;
+    }
     match &destination {
         Destination::Registry { .. } => {
             let config = a.config.as_ref().context("mirror-to-mirror needs --config FILE")?;
@@ -207,8 +238,90 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Destination::Disk(_) => anyhow::bail!("mirror-to-disk is not wired into this build yet"),
+        Destination::Disk(dir) => {
+            if a.from.is_some() {
+                anyhow::bail!("--from imports into a registry: give a docker://host[/namespace] destination");
+            }
+            let config = a.config.as_ref().context("mirror-to-disk needs --config FILE")?;
+            let cfg = load_config(config)?;
+            let dopts = disk_options(&a, opts);
+            let ui = progress::ProgressUi::new();
+            let report = ferry_api::disk::mirror_to_disk(&cfg, dir, &dopts, ui.sink(), cancel).await;
+            ui.finish();
+            let report = report?;
+            if !report.written {
+                println!("No updates detected, process stopping: every image of the set was shipped before (sequence stays {})", report.sequence);
+                return Ok(());
+            }
+            for (digest, size) in &report.oversized {
+                eprintln!(
+                    "warning: blob {digest} ({}) is larger than archiveSize and has a part of its own",
+                    progress::human_bytes(*size)
+                );
+            }
+            println!(
+                "wrote sequence {} (uid {}) to {}: {} images, {} new blobs ({}), {} parts{}",
+                report.sequence,
+                report.uid,
+                report.dir.display(),
+                report.images_packed,
+                report.blobs_written,
+                progress::human_bytes(report.blob_bytes_written),
+                report.parts.len(),
+                if report.blobs_resumed > 0 {
+                    format!(", {} blobs kept from the interrupted run", report.blobs_resumed)
+                } else {
+                    String::new()
+                }
+            );
+            for p in &report.parts {
+                println!(
+                    "  {}  {}  {}",
+                    p.sha256.as_deref().unwrap_or("-"),
+                    p.size.map(progress::human_bytes).unwrap_or_default(),
+                    p.name
+                );
+            }
+            Ok(())
+        }
     }
+}
+
+fn disk_options(a: &MirrorArgs, opts: MirrorOptions) -> ferry_api::disk::DiskOptions {
+    ferry_api::disk::DiskOptions {
+        registry: opts.registry,
+        strict_archive: a.strict_archive,
+        ignore_history: a.ignore_history,
+        skip_metadata_check: a.skip_metadata_check,
+        workspace: opts.workspace,
+        continue_on_error: a.continue_on_error,
+        ..Default::default()
+    }
+}
+
+async fn run_import(
+    a: MirrorArgs,
+    from: PathBuf,
+    destination: Destination,
+    opts: MirrorOptions,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let dopts = disk_options(&a, opts);
+    let ui = progress::ProgressUi::new();
+    let report = ferry_api::disk::disk_to_mirror(&from, &destination, &dopts, ui.sink(), cancel).await;
+    ui.finish();
+    let report = report?;
+    println!(
+        "imported sequence {} (uid {}): {} images pushed, {} already present, {} copied in {:.1}s; results in {}",
+        report.sequence,
+        report.uid,
+        report.images_pushed,
+        report.images_up_to_date,
+        progress::human_bytes(report.bytes_copied),
+        report.seconds,
+        report.results_dir.display()
+    );
+    Ok(())
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -256,6 +369,54 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", ferry_api::config::template(storage));
             Ok(())
         }
+        Command::Describe { path, json } => {
+            let d = ferry_api::disk::describe(&path)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&d)?);
+                return Ok(());
+            }
+            println!("image set: {}", d.origin);
+            println!(
+                "sequence:  {}",
+                d.sequence.map(|s| s.to_string()).unwrap_or_else(|| "-".into())
+            );
+            println!("uid:       {}", d.uid.as_deref().unwrap_or("-"));
+            if let Some(single) = d.single_use {
+                println!("single use: {single}");
+            }
+            println!(
+                "parts:     {} ({})",
+                d.parts.len(),
+                progress::human_bytes(d.total_bytes)
+            );
+            for (name, size) in &d.parts {
+                println!("  {name}  {}", progress::human_bytes(*size));
+            }
+            println!("blobs:     {} ({})", d.blobs, progress::human_bytes(d.blob_bytes));
+            println!("images:    {}", d.images.len());
+            for i in &d.images {
+                let tag = if i.tag.is_empty() {
+                    String::new()
+                } else {
+                    format!(":{}", i.tag)
+                };
+                println!("  {}{tag}  {}  {:?}", i.path, i.digest, i.kind);
+            }
+            Ok(())
+        }
+        Command::Verify { path } => {
+            let r = ferry_api::disk::verify(&path)?;
+            println!(
+                "ok: {} parts, {} entries checked by digest, {} (sequence {}, uid {})",
+                r.parts,
+                r.entries_checked,
+                progress::human_bytes(r.bytes),
+                r.sequence.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                r.uid.as_deref().unwrap_or("-")
+            );
+            Ok(())
+        }
+        Command::Auth(c) => auth::run(c).await,
         Command::Version(v) => {
             if v.output.as_deref() == Some("json") {
                 println!(
