@@ -1,0 +1,6 @@
+//! One integration-test binary (one link on a 2-core machine) for ferry-config.
+
+mod common;
+mod errors;
+mod model;
+mod validation;
