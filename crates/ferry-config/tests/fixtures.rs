@@ -1,0 +1,254 @@
+//! Every ImageSetConfiguration among the shared oc-mirror fixtures: v1alpha2 ones parse and
+//! round-trip without loss; v1alpha1 and v2-only ones fail with a message that says why.
+
+use ferry_config::{parse_documents, parse_str, ImageSetConfiguration};
+use std::path::{Path, PathBuf};
+
+fn fixtures_root() -> Option<PathBuf> {
+    let dir = match std::env::var_os("FERRY_FIXTURES") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
+    };
+    let oc = dir.join("oc-mirror");
+    if oc.is_dir() {
+        Some(oc)
+    } else {
+        eprintln!(
+            "SKIPPED: oc-mirror fixtures not found at {} (set FERRY_FIXTURES to the shared fixtures folder)",
+            oc.display()
+        );
+        None
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            out.push(p);
+        }
+    }
+}
+
+/// (path relative to the oc-mirror fixtures folder, text) of every YAML file whose kind is an
+/// image set configuration.
+fn config_files(root: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    walk(root, &mut files);
+    files
+        .into_iter()
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            let is_config = text.lines().any(|l| {
+                let l = l.trim();
+                l == "kind: ImageSetConfiguration" || l == "kind: DeleteImageSetConfiguration"
+            });
+            let rel = p.strip_prefix(root).unwrap().display().to_string();
+            is_config.then_some((rel, text))
+        })
+        .collect()
+}
+
+/// oc-mirror's e2e configs are templates: its test script replaces these upper-case words
+/// before use (they are not valid image references as written). Same substitution here.
+const E2E_PLACEHOLDERS: &[(&str, &str)] = &[
+    ("METADATA_CATALOGNAMESPACE", "localhost:5000/e2e/test-catalogs"),
+    (
+        "CATALOG_DIGEST",
+        "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ),
+    ("TARGET_CATALOG_NAME", "new-catalog-name"),
+    ("TARGET_CATALOG_TAG", "v1.0"),
+    ("OCI_REGISTRY_NAMESPACE", "e2e-namespace"),
+    ("OCI_CTLG", "oci-catalog"),
+    ("DATA_TMP", "/tmp/e2e-data"),
+];
+
+fn fill_placeholders(text: &str) -> String {
+    let mut t = text.to_string();
+    for (k, v) in E2E_PLACEHOLDERS {
+        t = t.replace(k, v);
+    }
+    t
+}
+
+fn api_version_of(text: &str) -> Option<&str> {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("apiVersion:").map(str::trim))
+}
+
+/// v1alpha2 files that are rightly refused, and the words the error must contain.
+const EXPECTED_REFUSALS: &[(&str, &str)] = &[
+    // A v2-era `delete` file that carries the v1alpha2 apiVersion.
+    (
+        "delete-Imageset-config-full.yaml",
+        "DeleteImageSetConfiguration (oc-mirror v2's `delete` workflow) is not supported by v1alpha2",
+    ),
+    // The example itself says "`bundles` field is available for oc-mirror v2 only".
+    (
+        "imageset-config-filter-catalog-by-bundle.yaml",
+        "unknown field `bundles` at mirror.operators[0].packages[0].bundles",
+    ),
+];
+
+#[test]
+fn every_v1alpha2_fixture_parses_and_round_trips() {
+    let Some(root) = fixtures_root() else { return };
+    let files = config_files(&root);
+    assert!(
+        files.len() >= 38,
+        "expected the 38 configuration fixtures, found {}",
+        files.len()
+    );
+    let mut parsed_docs = 0;
+    let mut refused = 0;
+    for (rel, text) in &files {
+        if api_version_of(text) != Some("mirror.openshift.io/v1alpha2") {
+            continue;
+        }
+        let text = &fill_placeholders(text);
+        let result = parse_documents(text, rel);
+        if let Some((_, words)) = EXPECTED_REFUSALS.iter().find(|(f, _)| rel.ends_with(f)) {
+            let err = result.expect_err(&format!("{rel} must be refused")).to_string();
+            assert!(err.contains(words), "{rel}: error does not say `{words}`:\n{err}");
+            assert!(
+                err.starts_with(rel.as_str()),
+                "{rel}: error does not name the file: {err}"
+            );
+            refused += 1;
+            continue;
+        }
+        let docs = result.unwrap_or_else(|e| panic!("{rel} does not parse:\n{e}"));
+        assert!(!docs.is_empty(), "{rel}: no documents");
+        for (i, cfg) in docs.iter().enumerate() {
+            round_trip(&format!("{rel} document {i}"), cfg);
+        }
+        parsed_docs += docs.len();
+    }
+    assert_eq!(refused, EXPECTED_REFUSALS.len(), "every expected refusal was seen");
+    // 17 docs examples (one file holds 6 documents) + ref + 3 pkg configs + 17 e2e configs,
+    // minus the two refusals.
+    assert!(parsed_docs >= 40, "parsed only {parsed_docs} documents");
+    eprintln!("parsed and round-tripped {parsed_docs} v1alpha2 documents; refused {refused} v2-only files");
+}
+
+fn round_trip(what: &str, cfg: &ImageSetConfiguration) {
+    let yaml = cfg.to_yaml();
+    let again = parse_str(&yaml, what).unwrap_or_else(|e| panic!("{what}: written YAML does not parse:\n{e}\n{yaml}"));
+    assert_eq!(&again, cfg, "{what}: round trip changed the configuration:\n{yaml}");
+    // Stable: writing the re-read value gives the same text.
+    assert_eq!(again.to_yaml(), yaml, "{what}: second write differs");
+}
+
+#[test]
+fn reference_config_has_every_section() {
+    let Some(root) = fixtures_root() else { return };
+    let rel = "oc-mirror/release-4.16/docs/imageset-config-ref.yaml";
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    let cfg = parse_str(&text, rel).unwrap();
+    let reg = cfg.storage_config.as_ref().and_then(|s| s.registry.as_ref()).unwrap();
+    assert_eq!(reg.image_url, "localhost:5000/test:latest");
+    assert_eq!(reg.skip_tls, Some(true));
+    let p = cfg.mirror.platform.as_ref().unwrap();
+    assert_eq!(p.architectures, vec!["s390x"]);
+    assert_eq!(p.channels.len(), 2);
+    assert_eq!(p.channels[1].name, "stable-4.7");
+    assert_eq!(p.channels[1].min_version.as_deref(), Some("4.6.13"));
+    assert_eq!(p.channels[1].max_version.as_deref(), Some("4.7.18"));
+    assert_eq!(p.graph, Some(true));
+    let op = &cfg.mirror.operators[0];
+    assert_eq!(op.catalog, "registry.redhat.io/redhat/redhat-operator-index:v4.12");
+    assert_eq!(op.full, Some(false));
+    assert_eq!(op.packages.len(), 3);
+    assert_eq!(op.packages[1].min_version.as_deref(), Some("3.67.0"));
+    assert_eq!(op.packages[2].channels[0].max_version.as_deref(), Some("1.7.5"));
+    assert_eq!(
+        cfg.mirror.additional_images[0].name,
+        "registry.redhat.io/ubi8/ubi:latest"
+    );
+    let blocked: Vec<&str> = cfg.mirror.blocked_images.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(blocked, ["alpine", "redis", "^blocked-registry.com"]);
+    let helm = cfg.mirror.helm.as_ref().unwrap();
+    assert_eq!(helm.local[0].path.as_deref(), Some("/test/podinfo-5.0.0.tar.gz"));
+    assert_eq!(helm.repositories[0].url, "https://stefanprodan.github.io/podinfo");
+    assert_eq!(helm.repositories[0].charts[0].version.as_deref(), Some("5.0.0"));
+    // As written: no archiveSize in the file, so none in the value; the default is separate.
+    assert_eq!(cfg.archive_size, None);
+    assert_eq!(cfg.archive_size_bytes(), 500 * 1024 * 1024 * 1024);
+}
+
+#[test]
+fn lowercase_keys_of_upstream_test_config_are_accepted_with_a_warning() {
+    let Some(root) = fixtures_root() else { return };
+    let rel = "oc-mirror/v1/pkg/config/testdata/config/valid.yaml";
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    let cfg = parse_str(&text, rel).unwrap();
+    assert_eq!(
+        cfg.mirror.additional_images[0].name,
+        "registry.redhat.io/ubi8/ubi:latest"
+    );
+    assert_eq!(cfg.mirror.blocked_images.len(), 2);
+    assert_eq!(cfg.mirror.samples.len(), 3);
+    let diags = ferry_config::diagnostics(&text);
+    let spelled = diags
+        .iter()
+        .find(|d| d.path == "mirror.additionalimages")
+        .unwrap_or_else(|| panic!("no spelling warning in {diags:#?}"));
+    assert!(!spelled.is_error());
+    assert!(
+        spelled.message.contains("write `additionalImages`"),
+        "{}",
+        spelled.message
+    );
+    // `additionalimages:` is on line 31, column 3 of that file.
+    assert_eq!((spelled.line, spelled.column), (Some(31), Some(3)));
+    assert!(diags.iter().any(|d| d.path == "mirror.samples" && !d.is_error()));
+    // Written back with the canonical spelling.
+    assert!(cfg.to_yaml().contains("additionalImages:"));
+}
+
+#[test]
+fn v1alpha1_fixture_gets_old_api_version_error() {
+    let Some(root) = fixtures_root() else { return };
+    let rel = "oc-mirror/v1/pkg/api/v1alpha1/testdata/config/valid.yaml";
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    let err = parse_str(&text, rel).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("old apiVersion mirror.openshift.io/v1alpha1"), "{msg}");
+    assert!(msg.contains("rename `mirror.ocp` to `mirror.platform`"), "{msg}");
+    assert!(msg.contains("`headsOnly: false` on a catalog to `full: true`"), "{msg}");
+    // Points at the apiVersion line (line 2 after the `---`).
+    assert!(msg.starts_with(&format!("{rel}:2:1: ")), "{msg}");
+    assert_eq!(err.diagnostics[0].path, "apiVersion");
+}
+
+#[test]
+fn multi_document_fixture_is_refused_by_parse_str_naming_the_second_document() {
+    let Some(root) = fixtures_root() else { return };
+    let rel = "oc-mirror/release-4.16/docs/examples/imageset-config-filter-catalog.yaml";
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    assert_eq!(parse_documents(&text, rel).unwrap().len(), 6);
+    let err = parse_str(&text, rel).unwrap_err();
+    let d = &err.diagnostics[0];
+    assert!(d.message.contains("holds 6 YAML documents"), "{}", d.message);
+    let second_marker = text.lines().enumerate().filter(|(_, l)| *l == "---").nth(0).unwrap().0 as u32 + 1;
+    assert_eq!(d.line, Some(second_marker));
+}
+
+#[test]
+fn e2e_templates_as_written_fail_only_on_their_placeholder_references() {
+    let Some(root) = fixtures_root() else { return };
+    let rel = "oc-mirror/v1/test/e2e/configs/imageset-config-headsonly.yaml";
+    let text = std::fs::read_to_string(root.join(rel)).unwrap();
+    let err = parse_str(&text, rel).unwrap_err();
+    assert_eq!(err.diagnostics.len(), 1, "{err}");
+    let d = &err.diagnostics[0];
+    assert_eq!(d.path, "mirror.operators[0].catalog");
+    assert!(d.message.contains("METADATA_CATALOGNAMESPACE"), "{}", d.message);
+    // `- catalog:` is on line 9; the key starts at column 5.
+    assert_eq!((d.line, d.column), (Some(9), Some(5)));
+    assert!(parse_str(&fill_placeholders(&text), rel).is_ok());
+}
