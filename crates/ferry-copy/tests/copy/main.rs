@@ -1,5 +1,7 @@
 //! The copy engine against real registries (Debian's docker-registry, started per test by
-//! ferry-testkit) through a plain HTTP transport, with network faults injected by a TCP proxy.
+//! ferry-testkit), with network faults injected by a TCP proxy. Every scenario runs twice: over
+//! ferry-registry (the product's transport) and over a minimal plain-HTTP transport (so an engine
+//! bug cannot hide behind the client's own retries, and the engine is shown transport-agnostic).
 
 mod http;
 mod proxy;
@@ -16,13 +18,50 @@ use std::time::{Duration, Instant};
 
 const MIB: u64 = 1 << 20;
 
-/// The transport under the engine in these tests. The engine only sees the traits; the registry
-/// client's own behaviour is tested in ferry-registry.
-type Reg = http::HttpRegistry;
+/// Makes a transport (both source and destination) for a registry host.
+type Transport<R> = fn(&str) -> Arc<R>;
 
-fn registry(host: &str) -> Arc<Reg> {
-    Arc::new(Reg::new(host))
+fn ferry_registry(host: &str) -> Arc<ferry_registry::Registry> {
+    let opts = ferry_registry::ClientOptions {
+        default_tls: ferry_registry::TlsPolicy {
+            plain_http: true,
+            ..Default::default()
+        },
+        retry_base_delay: Duration::from_millis(20),
+        ..Default::default()
+    };
+    let client = ferry_registry::RegistryClient::new(Arc::new(ferry_auth::Anonymous), opts).expect("registry client");
+    Arc::new(client.registry(host))
 }
+
+fn plain_http(host: &str) -> Arc<http::HttpRegistry> {
+    Arc::new(http::HttpRegistry::new(host))
+}
+
+/// Runs a scenario once per transport.
+macro_rules! with_both_transports {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn over_ferry_registry() {
+                super::$scenario(super::ferry_registry).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn over_plain_http() {
+                super::$scenario(super::plain_http).await
+            }
+        }
+    )*};
+}
+
+with_both_transports!(
+    copies_docker_oci_and_multiarch_byte_exact_sharing_layers_and_reruns_as_noop,
+    corrupt_source_blob_fails_that_image_and_it_is_never_tagged,
+    downloads_cut_mid_blob_are_retried_from_the_source,
+    retries_exhausted_fail_the_image_untagged,
+    uploads_cut_mid_blob_are_retried,
+    cancellation_stops_promptly_and_tags_nothing,
+);
 
 fn start() -> RegistryServer {
     RegistryServer::start(RegistryOpts::default())
@@ -96,8 +135,11 @@ fn corrupt_blob(server: &RegistryServer, digest: &Digest) {
     std::fs::write(&path, bytes).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn copies_docker_oci_and_multiarch_byte_exact_sharing_layers_and_reruns_as_noop() {
+async fn copies_docker_oci_and_multiarch_byte_exact_sharing_layers_and_reruns_as_noop<
+    R: ImageSource + ImageDestination + 'static,
+>(
+    registry: Transport<R>,
+) {
     let (src, dst) = (start(), start());
     let base = layer(3, 1);
     let images = vec![
@@ -271,8 +313,9 @@ async fn copies_docker_oci_and_multiarch_byte_exact_sharing_layers_and_reruns_as
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn corrupt_source_blob_fails_that_image_and_it_is_never_tagged() {
+async fn corrupt_source_blob_fails_that_image_and_it_is_never_tagged<R: ImageSource + ImageDestination + 'static>(
+    registry: Transport<R>,
+) {
     let (src, dst) = (start(), start());
     let good = push_image(
         &src,
@@ -348,8 +391,9 @@ async fn corrupt_source_blob_fails_that_image_and_it_is_never_tagged() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn downloads_cut_mid_blob_are_retried_from_the_source() {
+async fn downloads_cut_mid_blob_are_retried_from_the_source<R: ImageSource + ImageDestination + 'static>(
+    registry: Transport<R>,
+) {
     let (src, dst) = (start(), start());
     let img = push_image(
         &src,
@@ -389,8 +433,9 @@ async fn downloads_cut_mid_blob_are_retried_from_the_source() {
     eprintln!("cuts: {}, engine retries: {retries}", proxy.cuts());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retries_exhausted_fail_the_image_untagged() {
+async fn retries_exhausted_fail_the_image_untagged<R: ImageSource + ImageDestination + 'static>(
+    registry: Transport<R>,
+) {
     let (src, dst) = (start(), start());
     let img = push_image(&src, "apps/down", "v1", &single(ImageFormat::Oci, vec![layer(4, 31)])).await;
     let proxy = FaultyProxy::start(
@@ -423,8 +468,7 @@ async fn retries_exhausted_fail_the_image_untagged() {
     assert_eq!(manifest_digest(&dst, "m/down", "v1").await, None);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn uploads_cut_mid_blob_are_retried() {
+async fn uploads_cut_mid_blob_are_retried<R: ImageSource + ImageDestination + 'static>(registry: Transport<R>) {
     let (src, dst) = (start(), start());
     let img = push_image(&src, "apps/up", "v1", &single(ImageFormat::Oci, vec![layer(6, 32)])).await;
     let proxy = FaultyProxy::start(
@@ -458,8 +502,9 @@ async fn uploads_cut_mid_blob_are_retried() {
     assert_eq!(manifest_digest(&dst, "m/up", "v1").await, Some(img.digest.clone()));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancellation_stops_promptly_and_tags_nothing() {
+async fn cancellation_stops_promptly_and_tags_nothing<R: ImageSource + ImageDestination + 'static>(
+    registry: Transport<R>,
+) {
     let (src, dst) = (start(), start());
     let big = push_image(
         &src,
