@@ -234,7 +234,7 @@ fn multi_document_fixture_is_refused_by_parse_str_naming_the_second_document() {
     let err = parse_str(&text, rel).unwrap_err();
     let d = &err.diagnostics[0];
     assert!(d.message.contains("holds 6 YAML documents"), "{}", d.message);
-    let second_marker = text.lines().enumerate().filter(|(_, l)| *l == "---").next().unwrap().0 as u32 + 1;
+    let second_marker = text.lines().enumerate().find(|(_, l)| *l == "---").unwrap().0 as u32 + 1;
     assert_eq!(d.line, Some(second_marker));
 }
 
