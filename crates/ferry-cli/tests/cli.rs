@@ -193,6 +193,10 @@ async fn mirror_dry_run_then_real_run_with_authfile() {
     assert_eq!(manifest_digest(&dst, "mirror/team/tool", "2.1").await, Some(img.digest));
     // The log names the file that served the destination's credential, never the password.
     assert!(!out.contains("cli-pass-123") && !err.contains("cli-pass-123"));
+    assert!(
+        err.contains(&format!("using credentials for {} from", dst.host())) && err.contains("auth.json"),
+        "the log must say which file served the destination: {err}"
+    );
     let results: Vec<_> = std::fs::read_dir(dir.join("oc-mirror-workspace"))
         .unwrap()
         .flatten()
