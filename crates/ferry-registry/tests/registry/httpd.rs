@@ -15,6 +15,7 @@ pub struct Request {
     pub target: String,
     /// Lower-cased names.
     pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
 }
 
 pub struct Response {
@@ -81,22 +82,27 @@ impl Httpd {
                         .filter_map(|l| l.split_once(':'))
                         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
                         .collect();
-                    // Drain a request body so the client sees a clean answer.
+                    // Read a (small) request body so the handler can look at it.
                     let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-                    let mut have = buf.len() - head_end - 4;
-                    while have < len {
+                    let mut body = buf[head_end + 4..].to_vec();
+                    while body.len() < len {
                         let Ok(n) = sock.read(&mut tmp).await else { return };
                         if n == 0 {
                             break;
                         }
-                        have += n;
+                        body.extend_from_slice(&tmp[..n]);
                     }
                     let resp = handler(Request {
                         method: method.clone(),
                         target,
                         headers,
+                        body,
                     })
                     .await;
+                    if resp.status == 0 {
+                        // Status 0: drop the connection without an answer (a flaky network).
+                        return;
+                    }
                     let mut out = format!("HTTP/1.1 {} X\r\nConnection: close\r\n", resp.status);
                     for (k, v) in &resp.headers {
                         out.push_str(&format!("{k}: {v}\r\n"));

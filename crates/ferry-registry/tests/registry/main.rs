@@ -563,3 +563,96 @@ async fn concurrent_requests_bounded_per_registry() {
     assert!(results.iter().all(|present| !present));
     assert_eq!(peak.load(Ordering::SeqCst), 2, "max_per_registry = 2");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_token_is_exchanged_with_post() {
+    let forms = Arc::new(Mutex::new(Vec::<String>::new()));
+    let port_cell = Arc::new(std::sync::OnceLock::<u16>::new());
+    let (f, pc) = (forms.clone(), port_cell.clone());
+    let server = Httpd::start(move |req| {
+        let (f, pc) = (f.clone(), pc.clone());
+        async move {
+            let port = *pc.get().unwrap();
+            if req.target.starts_with("/oauth2/token") {
+                assert_eq!(req.method, "POST", "refresh tokens are exchanged with POST");
+                let body = String::from_utf8(req.body.clone()).unwrap();
+                f.lock().unwrap().push(body.clone());
+                return if body.contains("refresh_token=refresh-abc") {
+                    Response::new(200, r#"{"access_token":"acc-1","expires_in":120}"#)
+                } else {
+                    Response::new(401, "{}")
+                };
+            }
+            match req.headers.get("authorization").map(String::as_str) {
+                Some("Bearer acc-1") if req.method == "POST" => {
+                    Response::new(202, "").header("Location", "/v2/ns/app/blobs/uploads/session-1")
+                }
+                Some("Bearer acc-1") if req.method == "DELETE" => Response::new(204, ""),
+                _ => Response::new(401, "").header(
+                    "WWW-Authenticate",
+                    &format!(r#"Bearer realm="http://127.0.0.1:{port}/oauth2/token",service="svc""#),
+                ),
+            }
+        }
+    })
+    .await;
+    port_cell.set(server.port).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let auth = dir.path().join("auth.json");
+    std::fs::write(
+        &auth,
+        format!(
+            r#"{{"auths":{{"{}":{{"identitytoken":"refresh-abc"}}}}}}"#,
+            server.host()
+        ),
+    )
+    .unwrap();
+    let c = client_with(resolver(&auth), http_policy());
+    c.registry(&server.host())
+        .check_push_permission("ns/app")
+        .await
+        .unwrap();
+    let forms = forms.lock().unwrap().clone();
+    assert_eq!(forms.len(), 1, "{forms:?}");
+    let form = &forms[0];
+    assert!(
+        form.contains("grant_type=refresh_token") && form.contains("service=svc"),
+        "{form}"
+    );
+    assert!(form.contains("scope=repository%3Ans%2Fapp%3Apull%2Cpush"), "{form}");
+}
+
+#[tokio::test]
+async fn dropped_connections_are_retried_and_blob_redirects_followed() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let content = b"blob content behind a redirect".to_vec();
+    let digest = Digest::of(&content);
+    let d = digest.to_string();
+    let server = Httpd::start(move |req| {
+        let n = h.fetch_add(1, Ordering::SeqCst);
+        let (content, d) = (content.clone(), d.clone());
+        async move {
+            if req.target == format!("/v2/ns/app/blobs/{d}") {
+                if n == 0 {
+                    return Response::new(0, ""); // dropped without an answer
+                }
+                return Response::new(307, "").header("Location", "/storage/blob-data");
+            }
+            if req.target == "/storage/blob-data" {
+                return Response {
+                    status: 200,
+                    headers: vec![],
+                    body: content,
+                };
+            }
+            Response::new(404, "")
+        }
+    })
+    .await;
+    let c = client_with(Arc::new(ferry_auth::Anonymous), http_policy());
+    let (size, stream) = c.registry(&server.host()).get_blob("ns/app", &digest).await.unwrap();
+    assert_eq!(size, Some(30));
+    assert_eq!(hash_stream(stream).await, (digest, 30));
+    assert_eq!(hits.load(Ordering::SeqCst), 3, "dropped, redirected, served");
+}
