@@ -6,6 +6,7 @@ use crate::error::Diagnostic;
 use crate::locate::Locator;
 use crate::types::{ImageSetConfiguration, IncludeChannel, IncludePackage, Operator, Platform};
 use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
 
 /// Architectures the OpenShift update service serves (`multi` = heterogeneous payloads).
 pub const ARCHITECTURES: &[&str] = &["amd64", "arm64", "ppc64le", "s390x", "multi"];
@@ -323,6 +324,65 @@ fn trim_protocol(s: &str) -> &str {
     s.strip_prefix("//").unwrap_or(s)
 }
 
+/// One path component of a repository name (the grammar oc-mirror documents for targetCatalog).
+fn path_component() -> &'static regex::Regex {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$").expect("valid regex"))
+}
+
+fn tag_syntax() -> &'static regex::Regex {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$").expect("valid regex"))
+}
+
+/// targetCatalog / targetName / targetTag end up in the rebuilt catalog's reference, so a bad
+/// character there fails the push at the very end of a long run; catch it here.
+fn targets(o: &Operator, base: &str, out: &mut Vec<Diagnostic>) {
+    if let Some(tc) = &o.target_catalog {
+        // oc-mirror's own e2e configs put a `:tag` on targetCatalog; it ends up in the name, so
+        // accept it but point at targetTag.
+        let (repo, tag) = match tc.rsplit_once(':') {
+            Some((r, t)) if !t.contains('/') => (r, Some(t)),
+            _ => (tc.as_str(), None),
+        };
+        if let Some(bad) = repo.split('/').find(|c| !path_component().is_match(c)) {
+            out.push(Diagnostic::error(
+                format!("{base}.targetCatalog"),
+                format!(
+                    "targetCatalog `{tc}`: path component `{bad}` is not valid; use lowercase letters, digits \
+                     and single `.`, `_`, `__` or `-` separators, as `[namespace/]name`"
+                ),
+            ));
+        } else if let Some(t) = tag {
+            out.push(Diagnostic::warning(
+                format!("{base}.targetCatalog"),
+                format!("targetCatalog `{tc}` carries a tag; set it with `targetTag: {t}` instead"),
+            ));
+        }
+    }
+    if let Some(tn) = &o.target_name {
+        if !path_component().is_match(tn) {
+            out.push(Diagnostic::error(
+                format!("{base}.targetName"),
+                format!("targetName `{tn}` must be one lowercase path component (letters, digits, `.`, `_`, `-`)"),
+            ));
+        } else if o.target_catalog.is_none() {
+            out.push(Diagnostic::warning(
+                format!("{base}.targetName"),
+                "targetName is deprecated since oc-mirror 4.13; use targetCatalog",
+            ));
+        }
+    }
+    if let Some(tt) = &o.target_tag {
+        if !tag_syntax().is_match(tt) {
+            out.push(Diagnostic::error(
+                format!("{base}.targetTag"),
+                format!("targetTag `{tt}` is not a valid tag (letters, digits, `_`, `.`, `-`; at most 128; not starting with `.` or `-`)"),
+            ));
+        }
+    }
+}
+
 fn operators(ops: &[Operator], out: &mut Vec<Diagnostic>) {
     // oc-mirror: "catalog %q: duplicate found in configuration", keyed by the unique name, so
     // the same catalog twice with different targetTag values is fine.
@@ -345,14 +405,20 @@ fn operators(ops: &[Operator], out: &mut Vec<Diagnostic>) {
         } else {
             seen.insert(name, i);
         }
-        if !o.catalog.starts_with("oci:") {
-            if let Err(e) = ferry_types::ImageRef::parse(&o.catalog) {
+        if o.is_oci() {
+            if trim_protocol(&o.catalog).trim().is_empty() {
                 out.push(Diagnostic::error(
                     format!("{base}.catalog"),
-                    format!("invalid catalog image `{}`: {e}", o.catalog),
+                    "an `oci:` catalog needs the path of an OCI layout folder, e.g. oci:///data/my-catalog",
                 ));
             }
+        } else if let Err(e) = ferry_types::ImageRef::parse(&o.catalog) {
+            out.push(Diagnostic::error(
+                format!("{base}.catalog"),
+                format!("invalid catalog image `{}`: {e}", o.catalog),
+            ));
         }
+        targets(o, &base, out);
         if o.target_name.is_some() && o.target_catalog.is_some() {
             out.push(Diagnostic::warning(
                 format!("{base}.targetName"),

@@ -225,3 +225,30 @@ fn every_error_is_reported_at_once() {
     assert_eq!(e.len(), 3, "{e:#?}");
     assert!(e.iter().all(|d| d.line.is_some() && d.column.is_some()), "{e:#?}");
 }
+
+#[test]
+fn catalog_targets_are_checked() {
+    let op = |extra: &str| {
+        format!("mirror:\n  operators:\n  - catalog: registry.redhat.io/redhat/redhat-operator-index:v4.16\n{extra}")
+    };
+    let d = single_error(&op("    targetCatalog: My/Catalog\n"));
+    assert_eq!(d.path, "mirror.operators[0].targetCatalog");
+    assert_eq!(d.line, Some(6));
+    assert!(d.message.contains("`My`"), "{}", d.message);
+    let d = single_error(&op("    targetTag: -bad\n"));
+    assert_eq!(d.path, "mirror.operators[0].targetTag");
+    let d = single_error(&op("    targetName: a/b\n"));
+    assert_eq!(d.path, "mirror.operators[0].targetName");
+    // Valid values: clean, apart from the deprecation / tag-placement advice.
+    assert!(errors(&op(
+        "    targetCatalog: mirror-ns/sub_ns/redhat.index\n    targetTag: v4.16_1\n"
+    ))
+    .is_empty());
+    let w = warnings(&op("    targetName: my-index\n"));
+    assert!(w[0].message.contains("deprecated"), "{w:#?}");
+    let w = warnings(&op("    targetCatalog: ns/index:v1\n"));
+    assert!(w[0].message.contains("targetTag: v1"), "{w:#?}");
+    // An oci: catalog needs a path.
+    let d = single_error("mirror:\n  operators:\n  - catalog: 'oci://'\n");
+    assert!(d.message.contains("OCI layout"), "{}", d.message);
+}
