@@ -1,6 +1,5 @@
 //! One integration-test binary (one link on a 2-core machine) for ferry-config.
 
-mod common;
 mod errors;
 mod model;
 mod validation;
