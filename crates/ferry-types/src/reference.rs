@@ -375,4 +375,208 @@ mod tests {
         assert!(Destination::parse("registry:5000").is_err());
         assert!(Destination::parse("docker://r.io/ns:tag").is_err());
     }
+
+    const D: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    fn reason(input: &str) -> String {
+        match ImageRef::parse(input) {
+            Ok(r) => panic!("{input:?} parsed as {r:?}, expected an error"),
+            Err(e) => {
+                assert_eq!(e.input, input, "the error names the input");
+                e.reason
+            }
+        }
+    }
+
+    #[test]
+    fn docker_hub_aliases_and_library_prefix() {
+        for (input, name) in [
+            ("alpine:3.20", "docker.io/library/alpine"),
+            ("docker.io/alpine", "docker.io/library/alpine"),
+            ("index.docker.io/alpine", "docker.io/library/alpine"),
+            ("registry-1.docker.io/bitnami/nginx", "docker.io/bitnami/nginx"),
+            ("docker.io/library/alpine", "docker.io/library/alpine"),
+            // Only docker.io gets `library/`: other registries keep single-component names.
+            ("quay.io/app", "quay.io/app"),
+            ("localhost/app", "localhost/app"),
+        ] {
+            assert_eq!(ImageRef::parse(input).unwrap().name(), name, "{input}");
+        }
+    }
+
+    #[test]
+    fn first_component_is_a_registry_only_with_dot_colon_or_localhost() {
+        let r = ImageRef::parse("myregistry/app").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("docker.io", "myregistry/app")
+        );
+        let r = ImageRef::parse("localhost:5000/app").unwrap();
+        assert_eq!((r.registry.as_str(), r.repository.as_str()), ("localhost:5000", "app"));
+        let r = ImageRef::parse("registry.local/a/b/c/d:t").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("registry.local", "a/b/c/d")
+        );
+        // As in docker/distribution, `localhost:5000` alone is the image `localhost`, tag `5000`.
+        let r = ImageRef::parse("localhost:5000").unwrap();
+        assert_eq!(r.to_string(), "docker.io/library/localhost:5000");
+        // A registry host may carry upper case (hosts are case-insensitive); repositories may not.
+        assert_eq!(
+            ImageRef::parse("Registry.Example.com/app").unwrap().registry,
+            "Registry.Example.com"
+        );
+    }
+
+    #[test]
+    fn tag_and_digest_together() {
+        let r = ImageRef::parse(&format!("quay.io/ns/app:v1.2@{D}")).unwrap();
+        assert_eq!(r.tag.as_deref(), Some("v1.2"));
+        assert_eq!(r.digest.as_ref().unwrap().to_string(), D);
+        // The digest wins for fetching and for oc-mirror's Exact() form.
+        assert_eq!(r.reference(), D);
+        assert_eq!(r.exact(), format!("quay.io/ns/app@{D}"));
+        assert_eq!(r.to_string(), format!("quay.io/ns/app:v1.2@{D}"));
+        let r = ImageRef::parse(&format!("quay.io/ns/app@{D}")).unwrap();
+        assert_eq!(r.tag, None);
+        assert_eq!(r.tag_or_latest(), "latest");
+        let r = ImageRef::parse("quay.io/ns/app").unwrap();
+        assert_eq!(r.reference(), "latest");
+        assert_eq!(r.exact(), "quay.io/ns/app");
+    }
+
+    #[test]
+    fn ipv6_hosts() {
+        let r = ImageRef::parse(&format!("[2001:db8::1]/ns/app@{D}")).unwrap();
+        assert_eq!(r.registry, "[2001:db8::1]");
+        assert_eq!(r.repository, "ns/app");
+        let r = ImageRef::parse("[::1]:5000/app").unwrap();
+        assert_eq!((r.registry.as_str(), r.tag.as_deref()), ("[::1]:5000", None));
+        assert!(reason("[::1]:http/app").contains("invalid port"));
+        assert!(reason("[zz::1]/app").contains("not an IPv6 address"));
+        assert!(reason("[::1]5000/app").contains("':port'"));
+        // Unbracketed IPv6 is not a host.
+        assert!(reason("::1/app").contains("invalid registry host"));
+    }
+
+    #[test]
+    fn bad_hosts_and_ports() {
+        assert!(reason("localhost:70000/app").contains("invalid port \"70000\""));
+        assert!(reason("localhost:/app").contains("invalid port \"\""));
+        assert!(reason("-bad.io/app").contains("invalid registry host"));
+        assert!(reason("bad-.io/app").contains("invalid registry host"));
+        assert!(reason("my_registry.local/app").contains("invalid registry host"));
+        assert!(reason("a..b/app").contains("invalid registry host"));
+    }
+
+    #[test]
+    fn repository_component_grammar() {
+        for ok in ["a", "a.b", "a_b", "a__b", "a-b", "a---b", "0x", "a1.b2_c3-d4"] {
+            assert!(
+                ImageRef::parse(&format!("quay.io/{ok}")).is_ok(),
+                "{ok} should be valid"
+            );
+        }
+        for bad in ["a_.b", "-a", "a-", "a.", ".a", "a___b", "a..b", "a b", "a+b"] {
+            let r = reason(&format!("quay.io/{bad}"));
+            assert!(r.contains("invalid repository component"), "{bad}: {r}");
+        }
+        assert!(reason("quay.io/App").contains("must be lowercase"));
+        assert!(reason("quay.io//app").contains("invalid repository component \"\""));
+        assert!(reason("quay.io/app/").contains("invalid repository component \"\""));
+        assert!(reason("quay.io/").contains("missing repository name"));
+    }
+
+    #[test]
+    fn tag_grammar() {
+        let max = "t".repeat(128);
+        assert_eq!(
+            ImageRef::parse(&format!("quay.io/app:{max}")).unwrap().tag.as_deref(),
+            Some(max.as_str())
+        );
+        for bad in ["", ".v1", "-v1", "v1+build", &"t".repeat(129)] {
+            let r = reason(&format!("quay.io/app:{bad}"));
+            assert!(r.contains("invalid tag"), "{bad:?}: {r}");
+        }
+        assert_eq!(
+            ImageRef::parse("quay.io/app:_v1-A.b").unwrap().tag.as_deref(),
+            Some("_v1-A.b")
+        );
+    }
+
+    #[test]
+    fn digest_rules() {
+        assert!(reason("quay.io/app@").contains("<algorithm>:<hex>"));
+        assert!(
+            reason(&format!("quay.io/app@{}", D.to_uppercase().replace("SHA256", "sha256"))).contains("lowercase hex")
+        );
+        assert!(reason(&format!("quay.io/app@sha512:{}", "a".repeat(128))).contains("only sha256"));
+        assert!(reason(&format!("quay.io/app@{D}@{D}")).contains("lowercase hex"));
+    }
+
+    #[test]
+    fn whole_reference_rules() {
+        assert!(reason("docker://quay.io/app").contains("no scheme"));
+        assert!(reason("   ").contains("empty"));
+        // Surrounding blanks (a pasted value) are dropped, inner ones are not allowed.
+        assert_eq!(
+            ImageRef::parse("  quay.io/app:v1 \n").unwrap().to_string(),
+            "quay.io/app:v1"
+        );
+        let long = format!("quay.io/{}", "a".repeat(247));
+        assert_eq!(long.len(), 255);
+        assert!(ImageRef::parse(&long).is_ok());
+        assert!(reason(&format!("{long}a")).contains("longer than 255"));
+    }
+
+    #[test]
+    fn display_parses_back_to_the_same_reference() {
+        for input in [
+            "alpine",
+            "bitnami/nginx:1.2",
+            "localhost:5000/ns/app:v1",
+            "[::1]:5000/app",
+            &format!("quay.io/a/b/c:t@{D}"),
+            &format!("registry.example.com/app@{D}"),
+        ] {
+            let r: ImageRef = input.parse().unwrap();
+            let again = ImageRef::parse(&r.to_string()).unwrap();
+            assert_eq!(again, r, "{input}");
+        }
+    }
+
+    #[test]
+    fn destination_edge_cases() {
+        assert_eq!(
+            Destination::parse("docker://[::1]:5000/mirror/").unwrap(),
+            Destination::Registry {
+                registry: "[::1]:5000".into(),
+                namespace: Some("mirror".into())
+            }
+        );
+        assert_eq!(
+            Destination::parse("docker://localhost").unwrap().to_string(),
+            "docker://localhost"
+        );
+        assert!(Destination::parse("docker://")
+            .unwrap_err()
+            .reason
+            .contains("needs a registry host"));
+        assert!(Destination::parse("file://")
+            .unwrap_err()
+            .reason
+            .contains("needs a directory"));
+        assert!(Destination::parse(&format!("docker://r.io/ns@{D}"))
+            .unwrap_err()
+            .reason
+            .contains("digest"));
+        assert!(Destination::parse("docker://r.io/Upper")
+            .unwrap_err()
+            .reason
+            .contains("invalid namespace"));
+        assert!(Destination::parse("oci://dir")
+            .unwrap_err()
+            .reason
+            .contains("unknown destination scheme"));
+    }
 }
