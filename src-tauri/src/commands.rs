@@ -1,9 +1,17 @@
-//! Tauri commands: thin adapters over the engine facade. Each converts its arguments, calls
-//! `ferry_api`, and returns the wire error `{code, message}` on failure. Blocking file-system work
-//! runs on the blocking pool so the window never freezes.
+//! Tauri commands: thin adapters over the engine facade (`ferry_api`, mostly its
+//! `app_workflows`/`app_files` helpers). Each converts its arguments, calls the facade and
+//! returns the wire error `{code, message}` on failure. Blocking work runs off the UI thread.
 
-use ferry_api::wire::{EngineInfo, FolderInfo, ResultsView, WireError};
+use crate::jobs::{self, JobHandle, JobSpec, Jobs, PendingExport};
+use ferry_api::app_workflows as wf;
+use ferry_api::wire::{
+    Diagnostic, EngineInfo, FolderInfo, HistoryEntry, JobEvent, JobKind, MediaReport, PlanSummary, RegistryLogin,
+    ResultsView, TrustSettings, WireError,
+};
 use std::path::PathBuf;
+use std::sync::Arc;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
 
 type CmdResult<T> = Result<T, WireError>;
 
@@ -14,12 +22,29 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ferry_api::Result<T> + 
         .map_err(WireError::from)
 }
 
+/// Where the app keeps its history, pending export and results workspace.
+fn data_dir(app: &AppHandle) -> CmdResult<PathBuf> {
+    app.path()
+        .app_data_dir()
+        .map_err(|e| WireError::from(ferry_api::Error::Internal(format!("no app data folder: {e}"))))
+}
+
 /// The engine version shown in the window's masthead.
 #[tauri::command]
 pub fn engine_version() -> EngineInfo {
     EngineInfo {
         version: ferry_api::version().to_string(),
     }
+}
+
+#[tauri::command]
+pub fn image_set_template() -> String {
+    wf::image_set_template()
+}
+
+#[tauri::command]
+pub async fn validate_image_set(yaml: String) -> CmdResult<Vec<Diagnostic>> {
+    blocking(move || Ok(wf::validate_image_set(&yaml))).await
 }
 
 #[tauri::command]
@@ -40,4 +65,191 @@ pub async fn folder_info(path: String) -> CmdResult<FolderInfo> {
 #[tauri::command]
 pub async fn load_results(dir: String) -> CmdResult<ResultsView> {
     blocking(move || ferry_api::app_files::load_results(&PathBuf::from(dir))).await
+}
+
+#[tauri::command]
+pub async fn plan_dry_run(yaml: String, destination: Option<String>) -> CmdResult<PlanSummary> {
+    let dest = destination.filter(|d| !d.trim().is_empty()).map(PathBuf::from);
+    wf::plan_summary(&yaml, dest.as_deref()).await.map_err(WireError::from)
+}
+
+fn start_export(
+    app: &AppHandle,
+    jobs: Arc<Jobs>,
+    id_hint: Option<String>,
+    yaml: String,
+    folder: String,
+    ch: Channel<JobEvent>,
+) -> CmdResult<JobHandle> {
+    let data = data_dir(app)?;
+    let _ = std::fs::create_dir_all(&data);
+    let spec = JobSpec {
+        kind: JobKind::MirrorToDisk,
+        backend: folder.clone(),
+        data_dir: data.clone(),
+    };
+    let (y, f) = (yaml.clone(), folder.clone());
+    let handle = jobs::start(jobs, spec, ch, move |id, sink, cancel| async move {
+        wf::export(&id, &y, &PathBuf::from(&f), sink, cancel).await
+    });
+    // Remembered until it succeeds, so an interrupted export can be resumed after a restart.
+    let pending = PendingExport {
+        id: id_hint.unwrap_or_else(|| handle.job_id.clone()),
+        yaml,
+        folder,
+        started_at: jobs::now_iso(),
+    };
+    if let Ok(text) = serde_json::to_string(&pending) {
+        let _ = std::fs::write(jobs::pending_path(&data), text);
+    }
+    Ok(handle)
+}
+
+#[tauri::command]
+pub fn start_mirror_to_disk(
+    app: AppHandle,
+    jobs: State<'_, Arc<Jobs>>,
+    yaml: String,
+    folder: String,
+    on_event: Channel<JobEvent>,
+) -> CmdResult<JobHandle> {
+    start_export(&app, jobs.inner().clone(), None, yaml, folder, on_event)
+}
+
+/// Interrupted exports (the app closed or crashed during one).
+#[tauri::command]
+pub fn resumable_jobs(app: AppHandle, jobs: State<'_, Arc<Jobs>>) -> CmdResult<Vec<HistoryEntry>> {
+    let data = data_dir(&app)?;
+    let Ok(text) = std::fs::read_to_string(jobs::pending_path(&data)) else {
+        return Ok(vec![]);
+    };
+    let Ok(p) = serde_json::from_str::<PendingExport>(&text) else {
+        return Ok(vec![]);
+    };
+    // One running in this process is not "interrupted".
+    if jobs.is_running_any() {
+        return Ok(vec![]);
+    }
+    Ok(vec![HistoryEntry {
+        id: p.id,
+        kind: JobKind::MirrorToDisk,
+        backend: p.folder,
+        sequence: None,
+        started_at: p.started_at,
+        images: 0,
+        bytes: 0,
+        outcome: "interrupted".into(),
+    }])
+}
+
+#[tauri::command]
+pub fn resume_job(
+    app: AppHandle,
+    jobs: State<'_, Arc<Jobs>>,
+    job_id: String,
+    on_event: Channel<JobEvent>,
+) -> CmdResult<JobHandle> {
+    let data = data_dir(&app)?;
+    let text = std::fs::read_to_string(jobs::pending_path(&data)).map_err(|_| {
+        WireError::from(ferry_api::Error::NotFound {
+            what: format!("interrupted export {job_id}"),
+            hint: Some("start the export again from the Export screen".into()),
+        })
+    })?;
+    let p: PendingExport = serde_json::from_str(&text)
+        .map_err(|e| WireError::from(ferry_api::Error::Internal(format!("pending export record: {e}"))))?;
+    start_export(&app, jobs.inner().clone(), Some(p.id), p.yaml, p.folder, on_event)
+}
+
+#[tauri::command]
+pub fn cancel_job(jobs: State<'_, Arc<Jobs>>, job_id: String) -> bool {
+    jobs.cancel(&job_id)
+}
+
+#[tauri::command]
+pub async fn verify_media(folder: String) -> CmdResult<MediaReport> {
+    blocking(move || wf::verify_media(&PathBuf::from(folder))).await
+}
+
+#[tauri::command]
+pub fn start_disk_to_mirror(
+    app: AppHandle,
+    jobs: State<'_, Arc<Jobs>>,
+    folder: String,
+    registry: String,
+    on_event: Channel<JobEvent>,
+) -> CmdResult<JobHandle> {
+    let data = data_dir(&app)?;
+    let spec = JobSpec {
+        kind: JobKind::DiskToMirror,
+        backend: registry.clone(),
+        data_dir: data.clone(),
+    };
+    let workspace = data.join("workspace");
+    Ok(jobs::start(
+        jobs.inner().clone(),
+        spec,
+        on_event,
+        move |id, sink, cancel| async move {
+            wf::import(&id, &PathBuf::from(folder), &registry, &workspace, sink, cancel).await
+        },
+    ))
+}
+
+#[tauri::command]
+pub fn start_mirror_to_mirror(
+    app: AppHandle,
+    jobs: State<'_, Arc<Jobs>>,
+    yaml: String,
+    registry: String,
+    on_event: Channel<JobEvent>,
+) -> CmdResult<JobHandle> {
+    let data = data_dir(&app)?;
+    let spec = JobSpec {
+        kind: JobKind::MirrorToMirror,
+        backend: registry.clone(),
+        data_dir: data.clone(),
+    };
+    let workspace = data.join("workspace");
+    Ok(jobs::start(
+        jobs.inner().clone(),
+        spec,
+        on_event,
+        move |id, sink, cancel| async move { wf::mirror(&id, &yaml, &registry, &workspace, sink, cancel).await },
+    ))
+}
+
+#[tauri::command]
+pub fn history(app: AppHandle) -> CmdResult<Vec<HistoryEntry>> {
+    Ok(jobs::read_history(&data_dir(&app)?))
+}
+
+#[tauri::command]
+pub async fn list_logins() -> CmdResult<Vec<RegistryLogin>> {
+    blocking(wf::list_logins).await
+}
+
+#[tauri::command]
+pub async fn import_pull_secret(json: String) -> CmdResult<Vec<RegistryLogin>> {
+    blocking(move || wf::import_pull_secret(&json)).await
+}
+
+#[tauri::command]
+pub async fn add_login(registry: String, username: String, password: String) -> CmdResult<RegistryLogin> {
+    blocking(move || wf::add_login(&registry, &username, password)).await
+}
+
+#[tauri::command]
+pub async fn test_login(registry: String) -> CmdResult<String> {
+    wf::test_login(&registry).await.map_err(WireError::from)
+}
+
+#[tauri::command]
+pub async fn set_trust(settings: TrustSettings) -> CmdResult<()> {
+    blocking(move || wf::set_trust(&settings)).await
+}
+
+#[tauri::command]
+pub async fn export_auth_file(path: String) -> CmdResult<()> {
+    blocking(move || wf::export_auth_file(&PathBuf::from(path))).await
 }

@@ -71,7 +71,10 @@ pub fn read_text_file(path: &Path) -> Result<String> {
 
 /// Writes a text file atomically (temporary file, then rename), so a crash never leaves half a file.
 pub fn write_text_file(path: &Path, content: &str) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path.file_name().ok_or_else(|| {
         Error::InvalidConfig(format!("{} has no file name; choose a file to save to", path.display()))
     })?;
@@ -173,7 +176,10 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<ResultFile>, depth: u8) -> Res
             kind = ResultKind::Signature;
         }
         let content = if len > MAX_RESULT_FILE {
-            format!("# {len} bytes: too large to show here; open {} in an editor", p.display())
+            format!(
+                "# {len} bytes: too large to show here; open {} in an editor",
+                p.display()
+            )
         } else {
             match std::fs::read(&p) {
                 Ok(b) => String::from_utf8(b).unwrap_or_else(|_| format!("# binary file ({len} bytes)")),
@@ -234,9 +240,17 @@ mod tests {
     #[test]
     fn loads_a_results_folder_in_a_useful_order() {
         let d = tmp("results");
-        std::fs::write(d.join("imageContentSourcePolicy.yaml"), "kind: ImageContentSourcePolicy\n").unwrap();
+        std::fs::write(
+            d.join("imageContentSourcePolicy.yaml"),
+            "kind: ImageContentSourcePolicy\n",
+        )
+        .unwrap();
         std::fs::write(d.join("mapping.txt"), "a=b\n").unwrap();
-        std::fs::write(d.join("catalogSource-redhat-operator-index.yaml"), "kind: CatalogSource\n").unwrap();
+        std::fs::write(
+            d.join("catalogSource-redhat-operator-index.yaml"),
+            "kind: CatalogSource\n",
+        )
+        .unwrap();
         std::fs::create_dir(d.join("release-signatures")).unwrap();
         std::fs::write(d.join("release-signatures/signature-sha256-abc.json"), "{}").unwrap();
         std::fs::create_dir(d.join("charts")).unwrap();

@@ -99,15 +99,20 @@ impl ProgressTracker {
             } => self.set_blob(image, digest.to_string(), *bytes),
             // A retry restarts the blob from zero: its earlier bytes no longer count.
             ProgressEvent::BlobRetrying { image, digest, .. } => self.set_blob(image, digest.to_string(), 0),
-            ProgressEvent::BlobDone { image, digest, size } | ProgressEvent::BlobSkipped { image, digest, size, .. } => {
-                self.set_blob(image, digest.to_string(), *size)
-            }
+            ProgressEvent::BlobDone { image, digest, size }
+            | ProgressEvent::BlobSkipped {
+                image, digest, size, ..
+            } => self.set_blob(image, digest.to_string(), *size),
             ProgressEvent::BlobFailed { image, message, .. } => {
                 self.image_mut(image).message = Some(message.clone());
             }
             ProgressEvent::ImageDone { image, up_to_date, .. } => {
                 let img = self.image_mut(image);
-                img.state = if *up_to_date { ImageState::UpToDate } else { ImageState::Done };
+                img.state = if *up_to_date {
+                    ImageState::UpToDate
+                } else {
+                    ImageState::Done
+                };
                 img.bytes_done = img.bytes_total.max(img.bytes_done);
             }
             ProgressEvent::ImageFailed { image, message, .. } => {
@@ -135,7 +140,11 @@ impl ProgressTracker {
     }
 
     fn totals(&self) -> (u64, u64, u32) {
-        let done = self.images.iter().map(|i| i.bytes_done.min(i.bytes_total.max(i.bytes_done))).sum();
+        let done = self
+            .images
+            .iter()
+            .map(|i| i.bytes_done.min(i.bytes_total.max(i.bytes_done)))
+            .sum();
         let total = self.images.iter().map(|i| i.bytes_total.max(i.bytes_done)).sum();
         let finished = self
             .images
@@ -179,7 +188,11 @@ impl ProgressTracker {
             if secs > 0.0 {
                 let instant = done.saturating_sub(self.last_emit_bytes) as f64 / secs;
                 // Smooth over roughly a second of samples so the rate and ETA do not flicker.
-                self.rate = if self.rate == 0.0 { instant } else { 0.8 * self.rate + 0.2 * instant };
+                self.rate = if self.rate == 0.0 {
+                    instant
+                } else {
+                    0.8 * self.rate + 0.2 * instant
+                };
             }
         } else {
             let secs = now.saturating_duration_since(self.started).as_secs_f64();
@@ -276,7 +289,10 @@ mod tests {
         let t0 = Instant::now();
         let mut t = ProgressTracker::starting_at("j", Duration::from_millis(100), t0);
         t.record(&planned("a", 10_000));
-        assert!(t.poll(t0 + Duration::from_millis(1), false).is_some(), "first change is sent at once");
+        assert!(
+            t.poll(t0 + Duration::from_millis(1), false).is_some(),
+            "first change is sent at once"
+        );
         let mut sent = 0;
         // 1000 events over one second: only about ten snapshots go out.
         for ms in 0..1000u64 {
@@ -292,7 +308,11 @@ mod tests {
         }
         assert!((9..=11).contains(&sent), "sent {sent} snapshots in one second");
         let s = t.poll(t0 + Duration::from_millis(1100), true).unwrap();
-        assert!(s.bytes_per_sec > 3000 && s.bytes_per_sec < 7000, "rate {}", s.bytes_per_sec);
+        assert!(
+            s.bytes_per_sec > 3000 && s.bytes_per_sec < 7000,
+            "rate {}",
+            s.bytes_per_sec
+        );
         let eta = s.eta_secs.unwrap();
         assert!((1..=3).contains(&eta), "eta {eta}");
         // Nothing changed: no snapshot, unless forced.

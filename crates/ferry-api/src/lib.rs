@@ -7,6 +7,7 @@
 
 pub mod app_files;
 pub mod app_progress;
+pub mod app_workflows;
 pub mod credentials;
 pub mod disk;
 pub mod mirror;

@@ -333,6 +333,8 @@ pub struct TrustSettings {
     pub registry: String,
     pub ca_bundle: Option<String>,
     pub skip_tls_verify: bool,
+    /// Talk plain HTTP (a test registry on loopback, for example).
+    pub plain_http: bool,
 }
 
 /// One past run, for the History screen.
@@ -397,7 +399,11 @@ mod tests {
         export_bindings(&fresh).unwrap();
         let generated = read_dir_ts(&fresh);
         let _ = std::fs::remove_dir_all(&fresh);
-        assert!(generated.len() >= 20, "expected every wire type exported, got {:?}", generated.keys());
+        assert!(
+            generated.len() >= 20,
+            "expected every wire type exported, got {:?}",
+            generated.keys()
+        );
 
         if std::env::var_os("FERRY_UPDATE_BINDINGS").is_some() {
             let _ = std::fs::remove_dir_all(&committed);

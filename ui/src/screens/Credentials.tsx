@@ -29,6 +29,7 @@ export function CredentialsScreen() {
   const [password, setPassword] = useState("");
   const [caBundle, setCaBundle] = useState("");
   const [skipTls, setSkipTls] = useState(false);
+  const [plainHttp, setPlainHttp] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<FerryError | null>(null);
 
@@ -118,10 +119,11 @@ export function CredentialsScreen() {
                 <TextInput id="ca-bundle" value={caBundle} onChange={(_e, v) => setCaBundle(v)} placeholder="/etc/pki/mirror-ca.pem" />
               </FormGroup>
               <Checkbox id="skip-tls" label="Skip TLS verification (test registries only)" isChecked={skipTls} onChange={(_e, v) => setSkipTls(v)} />
+              <Checkbox id="plain-http" label="Plain HTTP, no TLS (loopback test registries only)" isChecked={plainHttp} onChange={(_e, v) => setPlainHttp(v)} />
               <ActionGroup>
-                <Button variant="secondary" isDisabled={!registry}
+                <Button variant="secondary" isDisabled={!registry} data-testid="save-trust"
                   onClick={() => act(async () => {
-                    await api.setTrust({ registry, caBundle: caBundle || null, skipTlsVerify: skipTls });
+                    await api.setTrust({ registry, caBundle: caBundle || null, skipTlsVerify: skipTls, plainHttp });
                     return `Trust settings saved for ${registry}`;
                   })}>
                   Save trust settings

@@ -85,7 +85,15 @@ export function ExportScreen() {
         error={checkError}
         actions={checkError?.code === "invalid-config" ? [{ label: "Fix the image set", onClick: () => go("imageset") }] : undefined}
       />
-      {space?.destination && (
+      {space?.destination && space.fits === null && (
+        <Alert
+          isInline
+          data-testid="space-check"
+          variant="info"
+          title={`${formatBytes(space.destination.freeBytes)} free on ${space.destination.path}; image sizes are checked as the export runs`}
+        />
+      )}
+      {space?.destination && space.fits !== null && (
         <Alert
           isInline
           data-testid="space-check"

@@ -67,7 +67,9 @@ export function PlanScreen() {
             </DescriptionListGroup>
             <DescriptionListGroup>
               <DescriptionListTerm>Total size</DescriptionListTerm>
-              <DescriptionListDescription data-testid="plan-total">{formatBytes(plan.totalBytes)}</DescriptionListDescription>
+              <DescriptionListDescription data-testid="plan-total">
+                {plan.totalBytes > 0 ? formatBytes(plan.totalBytes) : "counted during the export"}
+              </DescriptionListDescription>
             </DescriptionListGroup>
             <DescriptionListGroup>
               <DescriptionListTerm>Archive parts</DescriptionListTerm>
@@ -81,7 +83,18 @@ export function PlanScreen() {
               <DescriptionListDescription>{plan.blocked.length}</DescriptionListDescription>
             </DescriptionListGroup>
           </DescriptionList>
-          {plan.destination && (
+          {plan.destination && plan.fits === null && (
+            <Alert
+              style={{ marginTop: "1rem" }}
+              isInline
+              data-testid="plan-fits"
+              variant="info"
+              title={`${formatBytes(plan.destination.freeBytes)} free on ${plan.destination.path}`}
+            >
+              Image sizes are read during the export, which checks the room again before writing each part.
+            </Alert>
+          )}
+          {plan.destination && plan.fits !== null && (
             <Alert
               style={{ marginTop: "1rem" }}
               isInline

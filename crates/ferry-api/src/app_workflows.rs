@@ -1,0 +1,372 @@
+//! The desktop app's view of the workflows: each function takes what a screen has (YAML text, a
+//! folder, a registry) and returns wire types, calling the same facade functions as the CLI.
+//! Conversion lives here, not in the Tauri shell, so it is tested without a window.
+
+use crate::disk::{DiskOptions, GIB};
+use crate::mirror::{ImageSelection, MirrorOptions};
+use crate::wire::{
+    self, BlockedImage, Diagnostic, JobKind, JobSummary, MediaPart, MediaReport, PartInfo, PlanGroup, PlanImage,
+    PlanSummary, RegistryLogin, Severity, SourceKind, TrustSettings,
+};
+use ferry_copy::{CancellationToken, ProgressSink};
+use ferry_types::{Destination, Error, ImageKind, Result};
+use std::path::{Path, PathBuf};
+
+/// Live validation for the editor: every error and warning with a 1-based line and column
+/// (findings without a position are pinned to line 1 so the editor can still show them).
+pub fn validate_image_set(yaml: &str) -> Vec<Diagnostic> {
+    ferry_config::diagnostics(yaml)
+        .into_iter()
+        .map(|d| Diagnostic {
+            path: d.path,
+            line: d.line.unwrap_or(1).max(1),
+            column: d.column.unwrap_or(1).max(1),
+            message: d.message,
+            severity: match d.severity {
+                ferry_config::Severity::Error => Severity::Error,
+                ferry_config::Severity::Warning => Severity::Warning,
+            },
+        })
+        .collect()
+}
+
+/// The "new from template" image set: metadata kept in a local folder next to the file.
+pub fn image_set_template() -> String {
+    ferry_config::template(ferry_config::TemplateStorage::Local("./metadata".into()))
+}
+
+fn parse(yaml: &str) -> Result<ferry_config::ImageSetConfiguration> {
+    ferry_config::parse_str(yaml, "the image set").map_err(|e| Error::InvalidConfig(e.to_string()))
+}
+
+/// A registry the user typed (`host[:port][/namespace]`, with or without `docker://`).
+pub fn registry_destination(input: &str) -> Result<Destination> {
+    let t = input.trim();
+    let full = if t.contains("://") {
+        t.to_string()
+    } else {
+        format!("docker://{t}")
+    };
+    let d = Destination::parse(&full).map_err(|e| Error::InvalidReference(format!("{}: {}", e.input, e.reason)))?;
+    match d {
+        Destination::Registry { .. } => Ok(d),
+        Destination::Disk(_) => Err(Error::InvalidReference(format!(
+            "{t}: this needs a registry (host[:port][/namespace]), not a folder"
+        ))),
+    }
+}
+
+fn source_kind(k: ImageKind) -> SourceKind {
+    match k {
+        ImageKind::OcpRelease | ImageKind::OcpReleaseContent | ImageKind::CincinnatiGraph => SourceKind::Release,
+        ImageKind::OperatorCatalog | ImageKind::OperatorBundle | ImageKind::OperatorRelatedImage => {
+            SourceKind::Operator
+        }
+        ImageKind::Generic => SourceKind::Additional,
+    }
+}
+
+/// The dry run: resolves every image against its source registry. Image sizes are not read at
+/// this stage (that needs every manifest), so `total_bytes` is 0 and `fits` is only set when
+/// the destination is missing or read-only.
+pub async fn plan_summary(yaml: &str, destination: Option<&Path>) -> Result<PlanSummary> {
+    let cfg = parse(yaml)?;
+    let selection = ImageSelection::from_config(&cfg)?;
+    let opts = MirrorOptions::default();
+    let client = crate::registry::build_client(&opts.registry, None)?;
+    let plan = crate::mirror::plan(&selection, &client, &opts).await?;
+    let mut groups: Vec<PlanGroup> = Vec::new();
+    for img in &plan.images {
+        let kind = source_kind(img.kind);
+        let entry = PlanImage {
+            source: img.requested.to_string(),
+            destination: format!("{}:{}", img.dest_repo, img.dest_tag),
+            digest: Some(img.digest().to_string()),
+            bytes: None,
+        };
+        match groups.iter_mut().find(|g| g.kind == kind) {
+            Some(g) => g.images.push(entry),
+            None => groups.push(PlanGroup {
+                kind,
+                images: vec![entry],
+            }),
+        }
+    }
+    if let Some(f) = plan.failures.first() {
+        return Err(Error::NotFound {
+            what: f.image.clone(),
+            hint: Some(f.message.clone()),
+        });
+    }
+    let archive = cfg.archive_size.filter(|s| *s > 0).map(|g| g * GIB);
+    let dest = match destination {
+        Some(p) => Some(crate::app_files::folder_info(p)?),
+        None => None,
+    };
+    let fits = dest.as_ref().map(|d| d.writable).filter(|w| !w);
+    Ok(PlanSummary {
+        groups,
+        blocked: plan
+            .blocked
+            .iter()
+            .map(|b| BlockedImage {
+                image: b.image.clone(),
+                pattern: b.pattern.clone(),
+            })
+            .collect(),
+        total_bytes: 0,
+        archive_size_bytes: archive,
+        parts: 1,
+        destination: dest,
+        fits,
+    })
+}
+
+/// Mirror-to-disk into `folder` (resumes an interrupted export of the same set there).
+pub async fn export(
+    job_id: &str,
+    yaml: &str,
+    folder: &Path,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+) -> Result<JobSummary> {
+    let started = std::time::Instant::now();
+    let cfg = parse(yaml)?;
+    std::fs::create_dir_all(folder).map_err(|e| Error::io(folder.display(), e))?;
+    let r = crate::disk::mirror_to_disk(&cfg, folder, &DiskOptions::default(), progress, cancel).await?;
+    Ok(JobSummary {
+        job_id: job_id.to_string(),
+        kind: JobKind::MirrorToDisk,
+        images_copied: r.images_packed as u32,
+        images_up_to_date: (r.images - r.images_packed) as u32,
+        failed: vec![],
+        bytes: r.blob_bytes_written,
+        elapsed_secs: started.elapsed().as_secs(),
+        parts: r
+            .parts
+            .iter()
+            .map(|p| PartInfo {
+                name: p.name.clone(),
+                bytes: p.size.unwrap_or(0),
+                sha256: p.sha256.clone().unwrap_or_default(),
+            })
+            .collect(),
+        results_dir: None,
+    })
+}
+
+/// What the import screen shows before pushing: the set's sequence, parts and images, and
+/// every problem (a missing or damaged part) with what to do about it.
+pub fn verify_media(folder: &Path) -> Result<MediaReport> {
+    let desc = crate::disk::describe(folder)?;
+    let mut problems = Vec::new();
+    let verified = match crate::disk::verify(folder) {
+        Ok(_) => true,
+        Err(e) => {
+            problems.push(format!(
+                "{e}. Copy the part again from the export media into {}, or pick the folder that holds every part",
+                folder.display()
+            ));
+            false
+        }
+    };
+    let parts = desc
+        .parts
+        .iter()
+        .map(|(name, bytes)| {
+            let present = folder.join(name).is_file() || folder.is_file();
+            MediaPart {
+                name: name.clone(),
+                bytes: *bytes,
+                present,
+                checksum_ok: if verified { Some(true) } else { None },
+            }
+        })
+        .collect();
+    Ok(MediaReport {
+        folder: folder.display().to_string(),
+        sequence: desc.sequence,
+        parts,
+        images: desc.images.iter().map(|i| format!("{}:{}", i.name, i.tag)).collect(),
+        problems,
+    })
+}
+
+/// Disk-to-mirror from `folder` into `registry`.
+pub async fn import(
+    job_id: &str,
+    folder: &Path,
+    registry: &str,
+    workspace: &Path,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+) -> Result<JobSummary> {
+    let started = std::time::Instant::now();
+    let dest = registry_destination(registry)?;
+    let opts = DiskOptions {
+        workspace: workspace.to_path_buf(),
+        ..DiskOptions::default()
+    };
+    let r = crate::disk::disk_to_mirror(folder, &dest, &opts, progress, cancel).await?;
+    Ok(JobSummary {
+        job_id: job_id.to_string(),
+        kind: JobKind::DiskToMirror,
+        images_copied: r.images_pushed as u32,
+        images_up_to_date: r.images_up_to_date as u32,
+        failed: vec![],
+        bytes: r.bytes_copied,
+        elapsed_secs: started.elapsed().as_secs(),
+        parts: vec![],
+        results_dir: Some(r.results_dir.display().to_string()),
+    })
+}
+
+/// Mirror-to-mirror of the image set into `registry`.
+pub async fn mirror(
+    job_id: &str,
+    yaml: &str,
+    registry: &str,
+    workspace: &Path,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+) -> Result<JobSummary> {
+    let started = std::time::Instant::now();
+    let cfg = parse(yaml)?;
+    let selection = ImageSelection::from_config(&cfg)?;
+    let dest = registry_destination(registry)?;
+    let opts = MirrorOptions {
+        workspace: workspace.to_path_buf(),
+        ..MirrorOptions::default()
+    };
+    let r = crate::mirror::mirror_to_mirror(&selection, &dest, &opts, progress, cancel).await?;
+    Ok(JobSummary {
+        job_id: job_id.to_string(),
+        kind: JobKind::MirrorToMirror,
+        images_copied: r.images_copied as u32,
+        images_up_to_date: r.images_up_to_date as u32,
+        failed: vec![],
+        bytes: r.bytes_copied,
+        elapsed_secs: started.elapsed().as_secs(),
+        parts: vec![],
+        results_dir: Some(r.results_dir.display().to_string()),
+    })
+}
+
+fn login_view(s: &ferry_auth::CredentialSummary) -> RegistryLogin {
+    RegistryLogin {
+        registry: s.key.clone(),
+        username: s.username.clone().unwrap_or_else(|| "(token)".into()),
+        source: match s.origin {
+            ferry_auth::EntryOrigin::PullSecret => "pull secret".into(),
+            ferry_auth::EntryOrigin::Mirror => "mirror login".into(),
+        },
+    }
+}
+
+/// The stored logins (never the secrets).
+pub fn list_logins() -> Result<Vec<RegistryLogin>> {
+    let store = crate::credentials::open_store()?;
+    Ok(crate::credentials::list(&store)
+        .entries
+        .iter()
+        .map(login_view)
+        .collect())
+}
+
+pub fn import_pull_secret(text: &str) -> Result<Vec<RegistryLogin>> {
+    let mut store = crate::credentials::open_store()?;
+    let r = crate::credentials::import_pull_secret(&mut store, text, "the pasted pull secret")?;
+    Ok(r.imported.iter().map(login_view).collect())
+}
+
+pub fn add_login(registry: &str, username: &str, password: String) -> Result<RegistryLogin> {
+    let mut store = crate::credentials::open_store()?;
+    let s = crate::credentials::save_login(&mut store, registry, username, ferry_auth::Secret::new(password), None)?;
+    Ok(login_view(&s))
+}
+
+/// Tests the stored login of `registry` (and push permission); a refusal is an `Unauthorized`
+/// or `Denied` error whose message says what to fix.
+pub async fn test_login(registry: &str) -> Result<String> {
+    use crate::credentials::LoginOutcome as O;
+    let store = crate::credentials::open_store()?;
+    let r = crate::credentials::test_login(&store, registry, None, None, true).await?;
+    let msg = r.message.clone();
+    match r.outcome {
+        O::Ok => Ok(match r.warning {
+            Some(w) => format!("{msg} ({w})"),
+            None => msg,
+        }),
+        O::WrongCredentials | O::NoCredentials => Err(Error::Unauthorized {
+            registry: r.registry,
+            tried: r.credential_source.unwrap_or_else(|| "none".into()),
+        }),
+        O::NoPushPermission => Err(Error::Denied {
+            registry: r.registry,
+            repository: r.push_repository.unwrap_or_default(),
+            action: "push".into(),
+        }),
+        O::UntrustedCertificate => Err(Error::Tls {
+            registry: r.registry,
+            detail: msg,
+        }),
+        O::Unreachable => Err(Error::Unreachable {
+            registry: r.registry,
+            detail: msg,
+        }),
+        O::Failed => Err(Error::Internal(msg)),
+    }
+}
+
+pub fn set_trust(t: &TrustSettings) -> Result<()> {
+    let mut store = crate::credentials::open_store()?;
+    store.set_trust(
+        &t.registry,
+        ferry_auth::RegistryTrust {
+            ca_bundle: t.ca_bundle.as_ref().filter(|s| !s.is_empty()).map(PathBuf::from),
+            skip_verify: t.skip_tls_verify,
+            plain_http: t.plain_http,
+        },
+    )
+}
+
+pub fn export_auth_file(path: &Path) -> Result<()> {
+    let store = crate::credentials::open_store()?;
+    crate::credentials::export_auth_json(&store, Some(path)).map(|_| ())
+}
+
+/// The wire error of any engine error (for callers that only hold a `Result`).
+pub fn wire_error(e: Error) -> wire::WireError {
+    e.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_places_findings_for_the_editor() {
+        let d = validate_image_set(
+            "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\narchiveSize: [\n",
+        );
+        assert!(!d.is_empty());
+        assert!(d.iter().all(|x| x.line >= 1 && x.column >= 1), "{d:?}");
+        let ok = validate_image_set(&image_set_template());
+        assert!(
+            ok.iter().all(|x| x.severity != Severity::Error),
+            "the template must validate: {ok:?}"
+        );
+    }
+
+    #[test]
+    fn registry_destinations_accept_plain_host_and_namespace() {
+        match registry_destination("127.0.0.1:5000/mirror").unwrap() {
+            Destination::Registry { registry, namespace } => {
+                assert_eq!(registry, "127.0.0.1:5000");
+                assert_eq!(namespace.as_deref(), Some("mirror"));
+            }
+            d => panic!("{d:?}"),
+        }
+        assert!(registry_destination("file:///tmp/x").is_err());
+    }
+}
