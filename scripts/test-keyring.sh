@@ -15,6 +15,7 @@ chmod 700 "$tmp/runtime"
 
 # Build first, outside the wrappers, so a slow compile never races the keyring daemon.
 cargo test -p ferry-auth --test secret_service --test keyutils --no-run
+cargo test -p ferry-cli --test auth_cli --no-run
 
 echo "== Secret Service (gnome-keyring under dbus-run-session)"
 XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/runtime" XDG_CONFIG_HOME="$tmp/config" \
@@ -25,3 +26,6 @@ XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/runtime" XDG_CONFIG_HOME="$tmp/c
 
 echo "== kernel keyutils (under keyctl session)"
 XDG_CONFIG_HOME="$tmp/config" keyctl session - cargo test -p ferry-auth --test keyutils -- --nocapture
+
+echo "== ferry login/logout/auth CLI, one process per command, secrets in keyutils (under keyctl session)"
+XDG_CONFIG_HOME="$tmp/config" keyctl session - cargo test -p ferry-cli --test auth_cli -- --nocapture

@@ -143,7 +143,7 @@ fn mirror_login_add_edit_merge_and_export() {
         ),
     )
     .unwrap();
-    let files = ferry_auth::AuthFileResolver::load(&[authfile.clone()]).unwrap();
+    let files = ferry_auth::AuthFileResolver::load(std::slice::from_ref(&authfile)).unwrap();
     let merged = store.merged_resolver(files).unwrap();
     assert_eq!(
         merged.resolve("quay.merge.example", "a").unwrap().credential.username(),

@@ -1,0 +1,267 @@
+//! `ferry login|logout|auth ...` as a user runs them, each command its own process, secrets in
+//! the real kernel keyutils store (the session keyring the test inherits; scripts/test-keyring.sh
+//! runs this binary under `keyctl session -` with FERRY_REQUIRE_KEYRING=1). Logins are tested
+//! against a real docker-registry with TLS (test CA) and htpasswd.
+#![cfg(target_os = "linux")]
+
+use ferry_testkit::{RegistryOpts, RegistryServer};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const FERRY: &str = env!("CARGO_BIN_EXE_ferry");
+
+struct Run {
+    out: String,
+    err: String,
+    ok: bool,
+}
+
+/// Every output of the test, to search for secrets at the end.
+#[derive(Default)]
+struct Transcript(Vec<String>);
+
+impl Transcript {
+    fn ferry(&mut self, home: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut c = Command::new(FERRY);
+        c.args(["-v"])
+            .args(args)
+            .current_dir(home)
+            .env("HOME", home)
+            .env("FERRY_CONFIG_DIR", home.join("config"))
+            .env("FERRY_KEYRING", "keyutils")
+            .env("XDG_RUNTIME_DIR", home.join("run"))
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("run ferry");
+        {
+            let mut si = child.stdin.take().unwrap();
+            if let Some(s) = stdin {
+                si.write_all(s.as_bytes()).unwrap();
+            }
+        }
+        let o: Output = child.wait_with_output().unwrap();
+        let r = Run {
+            out: String::from_utf8_lossy(&o.stdout).into_owned(),
+            err: String::from_utf8_lossy(&o.stderr).into_owned(),
+            ok: o.status.success(),
+        };
+        self.0.push(format!("$ ferry {}\n{}{}", args.join(" "), r.out, r.err));
+        r
+    }
+}
+
+/// Standard base64 with padding (what auth files use); small enough to keep this test free of
+/// extra dependencies.
+fn b64(s: &str) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in s.as_bytes().chunks(3) {
+        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn keyutils_usable() -> bool {
+    Command::new("keyctl")
+        .args(["show", "@s"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                v.extend(files_under(&p));
+            } else {
+                v.push(p);
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn import_list_login_test_export_logout() {
+    if !keyutils_usable() {
+        assert!(
+            std::env::var_os("FERRY_REQUIRE_KEYRING").is_none(),
+            "FERRY_REQUIRE_KEYRING=1 but keyutils has no session keyring"
+        );
+        eprintln!("skipped: no keyutils session keyring (run scripts/test-keyring.sh)");
+        return;
+    }
+    assert_eq!(b64("user:pw"), "dXNlcjpwdw==");
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path();
+    let mut tr = Transcript::default();
+    // Unique names: the session keyring may be shared with other runs.
+    let tag = std::process::id();
+    let quay = format!("quay-{tag}.example");
+    let rh = format!("registry-{tag}.example");
+    let ps_pw = format!("PullSecretPw-{tag}-q8");
+    let token = format!("IdentityTok-{tag}-z1");
+    let mirror_pw = "Mirr0r-Pass-Word!";
+
+    let ps = format!(
+        r#"{{"auths":{{"{quay}":{{"auth":"{}","email":"ops@example.com"}},"{rh}":{{"auth":"{}","identitytoken":"{token}"}}}}}}"#,
+        b64(&format!("ops+robot:{ps_pw}")),
+        b64("tokenuser:x")
+    );
+    let psfile = home.join("pull-secret.json");
+    std::fs::write(&psfile, &ps).unwrap();
+
+    // 1. Import from a file: registries and user names shown, never secrets.
+    let r = tr.ferry(home, &["auth", "import", psfile.to_str().unwrap()], None);
+    assert!(r.ok, "{}{}", r.out, r.err);
+    assert!(
+        r.out.contains(&quay) && r.out.contains("ops+robot") && r.out.contains("keyutils"),
+        "{}",
+        r.out
+    );
+
+    // 2. Pasted text with a bad entry: the entry is named, nothing else changes.
+    let bad = format!(
+        r#"{{"auths":{{"bad-{tag}.example":{{"auth":"{}"}}}}}}"#,
+        b64("no-colon-here")
+    );
+    let r = tr.ferry(home, &["auth", "import", "-"], Some(&bad));
+    assert!(!r.ok);
+    assert!(
+        r.err.contains(&format!("\"bad-{tag}.example\"")) && r.err.contains("without ':'"),
+        "{}",
+        r.err
+    );
+    let r = tr.ferry(home, &["auth", "import"], Some("{\"auths\": {"));
+    assert!(!r.ok && r.err.contains("not valid JSON"), "{}", r.err);
+
+    // 3. A later process lists what the first stored.
+    let r = tr.ferry(home, &["auth", "list", "--json"], None);
+    assert!(r.ok, "{}", r.err);
+    let v: serde_json::Value = serde_json::from_str(&r.out).unwrap();
+    let keys: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, vec![quay.as_str(), rh.as_str()]);
+    assert_eq!(v["entries"][1]["kind"], "identity-token");
+
+    // 4. Mirror registry login over TLS with the registry's CA; wrong password first.
+    let reg = RegistryServer::start(RegistryOpts {
+        tls: true,
+        auth: Some(("mirroruser".into(), mirror_pw.into())),
+        delete_enabled: false,
+    });
+    let host = reg.host();
+    let ca = reg.ca_pem_path().unwrap();
+    let login = |tr: &mut Transcript, pw: &str, extra: &[&str]| {
+        let mut args = vec![
+            "login",
+            host.as_str(),
+            "-u",
+            "mirroruser",
+            "--password-stdin",
+            "--check-push",
+        ];
+        args.extend_from_slice(extra);
+        tr.ferry(home, &args, Some(&format!("{pw}\n")))
+    };
+    let r = login(&mut tr, "not-the-password", &["--ca-bundle", ca.to_str().unwrap()]);
+    assert!(!r.ok);
+    assert!(
+        r.err.contains("rejected the user name or password") && r.err.contains("nothing saved"),
+        "{}",
+        r.err
+    );
+    let r = login(&mut tr, mirror_pw, &[]);
+    assert!(!r.ok);
+    assert!(
+        r.err.contains("TLS failed") && r.err.contains("--ca-bundle"),
+        "{}",
+        r.err
+    );
+    let r = login(&mut tr, mirror_pw, &["--ca-bundle", ca.to_str().unwrap()]);
+    assert!(r.ok, "{}{}", r.out, r.err);
+    assert!(
+        r.out.contains("push permitted") && r.out.contains("Saved login mirroruser"),
+        "{}",
+        r.out
+    );
+
+    // 5. The stored login and trust serve `auth test` in a new process.
+    let r = tr.ferry(home, &["auth", "test", &host], None);
+    assert!(r.ok, "{}{}", r.out, r.err);
+    assert!(
+        r.out.contains("push permitted") && r.err.contains("keyring"),
+        "{}{}",
+        r.out,
+        r.err
+    );
+
+    // 6. Export: 0600, holds all three credentials.
+    let out = home.join("export/auth.json");
+    let r = tr.ferry(home, &["auth", "export", "-o", out.to_str().unwrap()], None);
+    assert!(r.ok, "{}", r.err);
+    assert!(
+        r.out.contains(out.to_str().unwrap()) && r.out.contains("0600"),
+        "{}",
+        r.out
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(v["auths"][&host]["auth"], b64(&format!("mirroruser:{mirror_pw}")));
+    assert_eq!(v["auths"][&rh]["identitytoken"], token.as_str());
+    assert_eq!(v["auths"][&quay]["email"], "ops@example.com");
+    std::fs::remove_file(&out).unwrap();
+
+    // 7. Nothing secret in clear (or base64) anywhere in Ferry's config folder.
+    let needles = [
+        ps_pw.clone(),
+        token.clone(),
+        mirror_pw.to_string(),
+        b64(&format!("ops+robot:{ps_pw}")),
+        b64(&format!("mirroruser:{mirror_pw}")),
+    ];
+    for f in files_under(&home.join("config")) {
+        let body = std::fs::read_to_string(&f).unwrap_or_default();
+        for n in &needles {
+            assert!(!body.contains(n.as_str()), "{} holds a secret", f.display());
+        }
+    }
+
+    // 8. Logout removes keyring secret and index entry; the others stay.
+    for k in [host.as_str(), quay.as_str(), rh.as_str()] {
+        let r = tr.ferry(home, &["logout", k], None);
+        assert!(r.ok && r.out.contains("Removed"), "{}{}", r.out, r.err);
+    }
+    let r = tr.ferry(home, &["auth", "list"], None);
+    assert!(r.out.contains("No credentials stored"), "{}", r.out);
+    let r = tr.ferry(home, &["logout", &host], None);
+    assert!(r.ok && r.out.contains("No login stored"), "{}", r.out);
+
+    // 9. No secret in any output of any command (all run with -v).
+    for entry in &tr.0 {
+        for n in &needles {
+            assert!(!entry.contains(n.as_str()), "secret leaked in output of:\n{entry}");
+        }
+    }
+}
