@@ -48,7 +48,8 @@ export function ExportScreen() {
   };
   const pickAnother = () => pickFolder("Export folder").then((p) => p && choose(p)).catch(setCheckError);
   const s = job.summary;
-  const checksums = s ? s.parts.map((p) => `${p.sha256}  ${p.name}`).join("\n") : "";
+  // sha256sum -c wants bare hex digests.
+  const checksums = s ? s.parts.map((p) => `${p.sha256.replace(/^sha256:/, "")}  ${p.name}`).join("\n") : "";
 
   return (
     <PageSection>

@@ -44,6 +44,8 @@ describe("screens against the mocked shell", () => {
     expect(await screen.findByTestId("export-summary", {}, { timeout: 4000 })).toBeInTheDocument();
     expect(screen.getAllByText("mirror_seq1_000000.tar").length).toBeGreaterThan(0);
     expect(screen.getAllByText(/3f3f3f/).length).toBeGreaterThan(0);
+    // Finished: the form is usable again for the next export.
+    await waitFor(() => expect(screen.getByTestId("start-export")).toBeEnabled());
   });
 
   it("explains a missing part on the media and blocks the push", async () => {
