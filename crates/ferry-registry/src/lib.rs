@@ -107,8 +107,6 @@ struct Inner {
     creds: Arc<dyn CredentialResolver>,
     opts: ClientOptions,
     hosts: Mutex<HashMap<String, Arc<Host>>>,
-    /// Token endpoints are plain HTTPS clients with the default policy.
-    token_http: reqwest::Client,
 }
 
 /// The registry client of a run. Cheap to clone.
@@ -266,13 +264,11 @@ impl RegistryClient {
         for p in opts.per_registry.values() {
             build_http(&opts, p)?;
         }
-        let token_http = build_http(&opts, &opts.default_tls)?;
         Ok(RegistryClient {
             inner: Arc::new(Inner {
                 creds,
                 opts,
                 hosts: Mutex::new(HashMap::new()),
-                token_http,
             }),
         })
     }
@@ -416,12 +412,9 @@ impl RegistryClient {
             status: 401,
             detail: format!("the registry named an invalid token realm {realm:?}: {e}"),
         })?;
-        // The token server may be the registry itself (same TLS policy) or another host.
-        let http = if url.host_str() == url::Url::parse(&host.base).ok().as_ref().and_then(|u| u.host_str()) {
-            host.http.clone()
-        } else {
-            self.inner.token_http.clone()
-        };
+        // The token server belongs to the registry (often on another host, signed by the same
+        // private CA): it gets the registry's TLS policy, as containers/image does.
+        let http = host.http.clone();
         let req = match cred.as_ref().map(|c| &c.credential) {
             Some(Credential::IdentityToken(refresh)) => {
                 let mut form: Vec<(&str, &str)> = vec![
