@@ -73,13 +73,15 @@ digest_of() { # host repo ref -> digest or "missing"
   curl -fsS -I -H "Accept: $ACCEPT" "http://$1/v2/$2/manifests/$3" 2>/dev/null |
     tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}' | grep . || echo missing
 }
-verify_target() { # tool host prefix -> prints mismatches, returns count
+verify_target() { # tool host prefix [basename] -> prints mismatches, returns count
   local bad=0
   while read -r repo tag digest; do
-    local got
-    got=$(digest_of "$2" "$3$repo" "$tag")
+    local got path=$repo
+    # skopeo sync keeps only the last path component of the source repository.
+    [ "${4:-}" = basename ] && path=${repo##*/}
+    got=$(digest_of "$2" "$3$path" "$tag")
     if [ "$got" != "$digest" ]; then
-      echo "  $1: $2/$3$repo:$tag has $got, source has $digest" >&2
+      echo "  $1: $2/$3$path:$tag has $got, source has $digest" >&2
       bad=$((bad + 1))
     fi
   done <"$IMAGES"
@@ -139,9 +141,8 @@ for round in $(seq 1 "$ROUNDS"); do
   sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
   echo "== round $round: skopeo sync -> $ts"
   timed "$WORK/skopeo.$round.log" run_skopeo "$ts" "$WORK/skopeo.$round.log"
-  # skopeo sync drops the source host and keeps the rest of the path, like ferry.
   verify_target ferry "$tf" "mirror/" || failures=$((failures + $?))
-  verify_target skopeo "$ts" "mirror/" || failures=$((failures + $?))
+  verify_target skopeo "$ts" "mirror/" basename || failures=$((failures + $?))
   fw=$(wall_s "$WORK/ferry.$round.log.time"); sw=$(wall_s "$WORK/skopeo.$round.log.time")
   fr=$(rss_mib "$WORK/ferry.$round.log.time"); sr=$(rss_mib "$WORK/skopeo.$round.log.time")
   printf '   ferry  %7.2fs  peak RSS %6.1f MiB\n   skopeo %7.2fs  peak RSS %6.1f MiB\n' "$fw" "$fr" "$sw" "$sr"
