@@ -252,3 +252,175 @@ fn e2e_templates_as_written_fail_only_on_their_placeholder_references() {
     assert_eq!((d.line, d.column), (Some(9), Some(5)));
     assert!(parse_str(&fill_placeholders(&text), rel).is_ok());
 }
+
+/// Single-document fixtures that parse (placeholders filled): (relative path, text).
+fn parseable_single_docs(root: &Path) -> Vec<(String, String)> {
+    config_files(root)
+        .into_iter()
+        .filter(|(rel, text)| {
+            api_version_of(text) == Some("mirror.openshift.io/v1alpha2")
+                && !EXPECTED_REFUSALS.iter().any(|(f, _)| rel.ends_with(f))
+        })
+        .map(|(rel, text)| (rel, fill_placeholders(&text)))
+        .filter(|(rel, text)| parse_documents(text, rel).map(|d| d.len() == 1).unwrap_or(false))
+        .collect()
+}
+
+/// Block-style `key:` on a line (after indentation and any `- ` item markers): (key, 0-based column).
+fn key_on_line(line: &str) -> Option<(&str, usize)> {
+    let mut col = line.len() - line.trim_start_matches(' ').len();
+    let mut rest = &line[col..];
+    while let Some(r) = rest.strip_prefix("- ") {
+        let r2 = r.trim_start_matches(' ');
+        col += rest.len() - r2.len();
+        rest = r2;
+    }
+    let end = rest.find(':')?;
+    let key = &rest[..end];
+    let after = &rest[end + 1..];
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric());
+    (plain && key.as_bytes()[0].is_ascii_alphabetic() && (after.is_empty() || after.starts_with(' ')))
+        .then_some((key, col))
+}
+
+/// Follow `a.b[1].c` through a parsed YAML value.
+fn navigate<'v>(mut v: &'v serde_yaml_ng::Value, path: &str) -> Option<&'v serde_yaml_ng::Value> {
+    for part in path.split('.') {
+        let (key, indexes) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            v = v.as_mapping()?.get(key)?;
+        }
+        for idx in indexes.split('[').filter(|s| !s.is_empty()) {
+            v = v.as_sequence()?.get(idx.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    Some(v)
+}
+
+fn with_line(text: &str, i: usize, new_line: &str) -> String {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[i] = new_line;
+    lines.join("\n") + "\n"
+}
+
+/// Misspell every key of every real configuration, one at a time: the error must name the
+/// misspelled key's exact line and column, and a path that leads to that key in the file.
+#[test]
+fn every_misspelled_key_of_every_fixture_is_reported_at_its_path_line_and_column() {
+    let Some(root) = fixtures_root() else { return };
+    let mut checked = 0;
+    for (rel, text) in parseable_single_docs(&root) {
+        let original: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with('#') {
+                continue;
+            }
+            let Some((key, col)) = key_on_line(line) else { continue };
+            let typo = format!("{key}Typo");
+            let mutated = with_line(&text, i, &format!("{}{typo}{}", &line[..col], &line[col + key.len()..]));
+            let err = parse_str(&mutated, &rel).expect_err(&format!("{rel}:{}: `{typo}` was accepted", i + 1));
+            let d = &err.diagnostics[0];
+            let at = format!("{rel}:{}:{} ({typo})", i + 1, col + 1);
+            if col == 0 && (key == "apiVersion" || key == "kind") {
+                assert!(d.message.contains(&format!("missing `{key}`")), "{at}: {}", d.message);
+                checked += 1;
+                continue;
+            }
+            assert_eq!(
+                (d.line, d.column),
+                (Some(i as u32 + 1), Some(col as u32 + 1)),
+                "{at}: {d:?}"
+            );
+            assert!(
+                d.message.contains(&format!("unknown field `{typo}`")),
+                "{at}: {}",
+                d.message
+            );
+            assert!(
+                d.path == typo || d.path.ends_with(&format!(".{typo}")),
+                "{at}: path {}",
+                d.path
+            );
+            // The reported path, with the real key, leads to the key in the original file.
+            let real_path = format!("{}{key}", &d.path[..d.path.len() - typo.len()]);
+            assert!(
+                navigate(&original, &real_path).is_some(),
+                "{at}: {real_path} not in the file"
+            );
+            assert!(
+                err.to_string().starts_with(&format!("{rel}:{}:{}: ", i + 1, col + 1)),
+                "{at}: {err}"
+            );
+
+            // A one-letter slip gets a suggestion of the intended key.
+            let mut slip = key.to_string();
+            slip.remove(key.len() / 2);
+            if slip.len() >= 3 {
+                let mutated = with_line(&text, i, &format!("{}{slip}{}", &line[..col], &line[col + key.len()..]));
+                let msg = parse_str(&mutated, &rel).unwrap_err().diagnostics[0].message.clone();
+                let suggested = msg.split("did you mean `").nth(1).and_then(|r| r.split('`').next());
+                assert!(
+                    suggested.is_some_and(|s| s.eq_ignore_ascii_case(key)),
+                    "{rel}:{}: `{slip}` should suggest `{key}`: {msg}",
+                    i + 1
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 250, "only {checked} keys checked");
+    eprintln!("misspelled {checked} keys across the fixtures; every error had the right path, line and column");
+}
+
+/// The editor's live check and the loader agree, and neither panics, on every prefix of and
+/// every single-line deletion from every real configuration.
+#[test]
+fn diagnostics_agree_with_parse_and_never_panic_on_damaged_fixtures() {
+    let Some(root) = fixtures_root() else { return };
+    let mut variants = 0;
+    for (rel, text) in parseable_single_docs(&root) {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut damaged = Vec::new();
+        for i in 0..lines.len() {
+            damaged.push(lines[..i].join("\n"));
+            let mut without = lines.clone();
+            without.remove(i);
+            damaged.push(without.join("\n"));
+            // Indentation slip: the line moves one space left.
+            if let Some(stripped) = lines[i].strip_prefix(' ') {
+                damaged.push(with_line(&text, i, stripped));
+            }
+        }
+        for t in damaged {
+            let diags = ferry_config::diagnostics(&t);
+            let n_lines = t.lines().count().max(1) as u32;
+            for d in &diags {
+                if let Some(l) = d.line {
+                    assert!(
+                        l >= 1 && l <= n_lines + 1,
+                        "{rel}: line {l} outside 1..={n_lines}: {d:?}\n{t}"
+                    );
+                }
+                assert!(!d.message.is_empty());
+            }
+            let has_error = diags.iter().any(|d| d.is_error());
+            let parsed = parse_str(&t, &rel);
+            assert_eq!(
+                parsed.is_ok(),
+                !has_error,
+                "{rel}: parse_str and diagnostics disagree on:\n{t}\n{diags:#?}"
+            );
+            if let Err(e) = parsed {
+                // Same findings: the loader's errors are the editor's errors.
+                let editor: Vec<_> = diags.iter().filter(|d| d.is_error()).cloned().collect();
+                assert_eq!(e.diagnostics, editor, "{rel}:\n{t}");
+            }
+            variants += 1;
+        }
+    }
+    eprintln!("checked {variants} damaged variants");
+    assert!(variants > 1000);
+}
