@@ -158,6 +158,24 @@ impl<'a> Locator<'a> {
         self.lines.first().map(|l| self.first_line + l.line as u32 + 1)
     }
 
+    /// Like [`Locator::locate`], but when the node itself cannot be found (flow-style
+    /// `[{...}]` lists, anchors) the position of its nearest enclosing node that can: an editor
+    /// underline on the containing line beats none.
+    pub fn locate_nearest(&self, path: &str) -> Option<(u32, u32)> {
+        let mut p = path;
+        loop {
+            if let Some(pos) = self.locate(p) {
+                return Some(pos);
+            }
+            if p.is_empty() {
+                return None;
+            }
+            // Drop the last `.key` or `[index]`.
+            let cut = p.rfind(['.', '[']).unwrap_or(0);
+            p = &p[..cut];
+        }
+    }
+
     /// 1-based (line, column) of the node at `path`: the key for a field, the `-` for a list
     /// item, the first content line for the root (`""`).
     pub fn locate(&self, path: &str) -> Option<(u32, u32)> {

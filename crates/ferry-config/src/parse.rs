@@ -98,7 +98,7 @@ impl Decoded<'_> {
         diags.extend(crate::validate::spelling_warnings(&self.locator));
         for d in &mut diags {
             if d.line.is_none() {
-                if let Some((l, c)) = self.locator.locate(&d.path) {
+                if let Some((l, c)) = self.locator.locate_nearest(&d.path) {
                     d.line = Some(l);
                     d.column = Some(c);
                 }
@@ -144,12 +144,26 @@ pub(crate) fn decode_documents(yaml: &str) -> Result<Vec<Decoded<'_>>, Vec<Diagn
             errors.push(d);
             continue;
         }
-        match ImageSetConfiguration::deserialize(de) {
+        // Typed decoding straight from the text keeps exact error positions but does not
+        // resolve YAML merge keys (`<<: *anchor`), which oc-mirror's YAML library does; only
+        // documents that use them go through the merged Value (positions then come from the
+        // locator).
+        let merged = has_merge_key(value);
+        let typed = if merged {
+            let mut merged = value.clone();
+            merged
+                .apply_merge()
+                .and_then(|()| serde_yaml_ng::from_value::<ImageSetConfiguration>(merged))
+        } else {
+            ImageSetConfiguration::deserialize(de)
+        };
+        match typed {
             Ok(config) => decoded.push(Decoded {
                 config,
                 locator,
                 first_line,
             }),
+            Err(e) if merged => errors.push(place_unknown_field(yaml_error(&e, Some(&locator)), &locator)),
             Err(e) => errors.push(yaml_error(&e, Some(&locator))),
         }
     }
@@ -157,6 +171,36 @@ pub(crate) fn decode_documents(yaml: &str) -> Result<Vec<Decoded<'_>>, Vec<Diagn
         Ok(decoded)
     } else {
         Err(errors)
+    }
+}
+
+/// Errors decoded from a Value carry neither path nor position; for an unknown field, find the
+/// key in the text instead (the first key with that exact name: good enough for a typo).
+fn place_unknown_field(mut d: Diagnostic, locator: &Locator) -> Diagnostic {
+    let Some(field) = d
+        .message
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+    else {
+        return d;
+    };
+    if let Some((_, path, line, col)) = locator.keys().into_iter().find(|k| k.0 == field) {
+        d.message = d
+            .message
+            .replacen(&format!(" at {}", d.path), &format!(" at {path}"), 1);
+        d.path = path;
+        d.line = Some(line);
+        d.column = Some(col);
+    }
+    d
+}
+
+fn has_merge_key(value: &Value) -> bool {
+    match value {
+        Value::Mapping(m) => m.iter().any(|(k, v)| k.as_str() == Some("<<") || has_merge_key(v)),
+        Value::Sequence(s) => s.iter().any(has_merge_key),
+        Value::Tagged(t) => has_merge_key(&t.value),
+        _ => false,
     }
 }
 

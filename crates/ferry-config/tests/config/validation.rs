@@ -252,3 +252,44 @@ fn catalog_targets_are_checked() {
     let d = single_error("mirror:\n  operators:\n  - catalog: 'oci://'\n");
     assert!(d.message.contains("OCI layout"), "{}", d.message);
 }
+
+#[test]
+fn positions_in_flow_style_fall_back_to_the_enclosing_line() {
+    let d = single_error("mirror:\n  platform:\n    channels: [{name: a}, {name: a}]\n");
+    assert_eq!(d.path, "mirror.platform.channels[1].name");
+    assert_eq!((d.line, d.column), (Some(5), Some(5)), "the `channels:` line");
+}
+
+#[test]
+fn positions_survive_crlf_line_endings_and_comments() {
+    let body = "# header comment\r\nmirror:\r\n  platform:  # releases\r\n    channels:\r\n    - name: stable-4.16\r\n    - name: stable-4.16 # again\r\n";
+    let d = single_error(&body.replace("\r\n", "\n"));
+    let crlf = errors(body);
+    assert_eq!(crlf.len(), 1, "{crlf:#?}");
+    assert_eq!((crlf[0].line, crlf[0].column), (d.line, d.column));
+    assert_eq!((d.line, d.column), (Some(8), Some(7)));
+}
+
+#[test]
+fn anchors_and_merge_keys_are_understood() {
+    let text = "apiVersion: mirror.openshift.io/v1alpha2\nkind: ImageSetConfiguration\nmirror:\n  operators:\n  - &rh\n    catalog: registry.redhat.io/redhat/redhat-operator-index:v4.16\n    full: true\n  - <<: *rh\n    catalog: registry.redhat.io/redhat/certified-operator-index:v4.16\n";
+    let cfg = parse_str(text, "a.yaml").unwrap();
+    assert_eq!(cfg.mirror.operators.len(), 2);
+    assert_eq!(cfg.mirror.operators[1].full, Some(true));
+    assert!(cfg.mirror.operators[1].catalog.contains("certified"));
+}
+
+#[test]
+fn errors_inside_merged_documents_still_name_the_field() {
+    let text = "apiVersion: mirror.openshift.io/v1alpha2\nkind: ImageSetConfiguration\nmirror:\n  operators:\n  - &rh\n    catalog: registry.redhat.io/redhat/redhat-operator-index:v4.16\n  - <<: *rh\n    ful: true\n";
+    let e = parse_str(text, "m.yaml").unwrap_err();
+    assert!(
+        e.to_string().contains("unknown field `ful` at mirror.operators[1].ful"),
+        "{e}"
+    );
+    assert_eq!(
+        (e.diagnostics[0].line, e.diagnostics[0].column),
+        (Some(8), Some(5)),
+        "{e}"
+    );
+}
