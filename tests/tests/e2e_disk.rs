@@ -445,3 +445,88 @@ async fn interrupted_import_resumes_and_skips_what_the_target_holds() {
     assert_eq!(manifest_digest(&dst, "mirror/apps/a", "v1").await, Some(a.digest));
     assert_eq!(manifest_digest(&dst, "mirror/apps/b", "v1").await, Some(b.digest));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn registry_storage_config_keeps_metadata_in_an_image() {
+    let src = registry();
+    let meta_reg = registry();
+    let dst = registry();
+    let img = push_image(
+        &src,
+        "apps/web",
+        "v1",
+        &ImageSpec {
+            format: ImageFormat::Oci,
+            layers: vec![layer(100 << 10, 31)],
+            platforms: vec![],
+        },
+    )
+    .await;
+    let yaml = format!(
+        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nstorageConfig:\n  registry:\n    imageURL: {}/meta/ferry-metadata:latest\n    skipTLS: true\nmirror:\n  additionalImages:\n    - name: {}/apps/web:v1\n",
+        meta_reg.host(),
+        src.host()
+    );
+    let cfg = ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let o = opts(ws.path(), 1 << 30);
+    let dir = tempfile::tempdir().unwrap();
+    let r = mirror_to_disk(&cfg, dir.path(), &o, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(r.sequence, 1);
+    // oc-mirror's format: a single-layer image holding publish/.metadata.json.
+    let (manifest, _) = ferry_testkit::get_manifest(&meta_reg, "meta/ferry-metadata", "latest")
+        .await
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    assert_eq!(m["layers"].as_array().unwrap().len(), 1);
+    // The next run reads it back: nothing new, same sequence.
+    let dir2 = tempfile::tempdir().unwrap();
+    let r2 = mirror_to_disk(&cfg, dir2.path(), &o, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(!r2.written);
+    assert_eq!(r2.sequence, 1);
+    assert_eq!(r2.uid, r.uid);
+    disk_to_mirror(dir.path(), &dest(&dst), &o, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(manifest_digest(&dst, "mirror/apps/web", "v1").await, Some(img.digest));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn strict_archive_fails_before_writing() {
+    let src = registry();
+    push_image(
+        &src,
+        "apps/big",
+        "v1",
+        &ImageSpec {
+            format: ImageFormat::Oci,
+            layers: vec![layer(2 << 20, 41)],
+            platforms: vec![],
+        },
+    )
+    .await;
+    let meta = tempfile::tempdir().unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let o = DiskOptions {
+        strict_archive: true,
+        ..opts(ws.path(), 1 << 20)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let images = vec![format!("{}/apps/big:v1", src.host())];
+    let err = mirror_to_disk(
+        &config(&images, meta.path()),
+        dir.path(),
+        &o,
+        no_progress(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("--strict-archive") && msg.contains("apps/big"), "{msg}");
+    assert!(tars(dir.path()).is_empty(), "nothing written");
+}
