@@ -132,11 +132,25 @@ pub fn tls_policies(store: &CredentialStore) -> HashMap<String, TlsPolicy> {
         .collect()
 }
 
-/// Add the store's trust settings to `opts` for hosts the run's flags did not set explicitly
-/// (a `--dest-skip-tls` etc. for the destination wins over the stored setting).
+/// Add the store's trust settings to `opts`. A stored setting adds to what the run's flags say
+/// for that host (the union: a flag can weaken trust for one run, a stored CA bundle is used
+/// unless the flags name another one), so a stored CA or skip-verify is honoured by every run.
 pub fn apply_trust(store: &CredentialStore, opts: &mut ClientOptions) {
-    for (host, p) in tls_policies(store) {
-        opts.per_registry.entry(host).or_insert(p);
+    for (host, stored) in tls_policies(store) {
+        let base = opts
+            .per_registry
+            .get(&host)
+            .cloned()
+            .unwrap_or_else(|| opts.default_tls.clone());
+        opts.per_registry.insert(host, merge_policy(&base, &stored));
+    }
+}
+
+fn merge_policy(flags: &TlsPolicy, stored: &TlsPolicy) -> TlsPolicy {
+    TlsPolicy {
+        skip_verify: flags.skip_verify || stored.skip_verify,
+        plain_http: flags.plain_http || stored.plain_http,
+        ca_bundle: flags.ca_bundle.clone().or_else(|| stored.ca_bundle.clone()),
     }
 }
 
@@ -310,5 +324,40 @@ fn classify(host: &str, e: &Error, had_credential: bool, pushing: bool) -> (Logi
             format!("{host}: cannot connect ({detail}); check the host name, port, proxy and firewall"),
         ),
         other => (LoginOutcome::Failed, format!("{host}: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_trust_merges_with_run_flags() {
+        let stored = TlsPolicy {
+            skip_verify: false,
+            plain_http: false,
+            ca_bundle: Some(PathBuf::from("/ca/mirror.pem")),
+        };
+        let none = TlsPolicy::default();
+        assert_eq!(merge_policy(&none, &stored), stored);
+        let flags = TlsPolicy {
+            skip_verify: true,
+            ..Default::default()
+        };
+        let m = merge_policy(&flags, &stored);
+        assert!(m.skip_verify);
+        assert_eq!(m.ca_bundle, stored.ca_bundle);
+        let other_ca = TlsPolicy {
+            ca_bundle: Some(PathBuf::from("/ca/flag.pem")),
+            ..Default::default()
+        };
+        assert_eq!(merge_policy(&other_ca, &stored).ca_bundle, other_ca.ca_bundle);
+    }
+
+    #[test]
+    fn probe_repository_and_host() {
+        assert_eq!(push_probe_repository("mirror.example:8443"), "oc-mirror");
+        assert_eq!(push_probe_repository("mirror.example:8443/ocp/4"), "ocp/4/oc-mirror");
+        assert_eq!(host_of("mirror.example:8443/ocp"), "mirror.example:8443");
     }
 }
