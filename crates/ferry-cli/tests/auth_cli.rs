@@ -265,3 +265,107 @@ fn import_list_login_test_export_logout() {
         }
     }
 }
+
+/// The "done when" of the credentials issue: a pull secret imported once (plus stored trust)
+/// serves a later mirror run with no --authfile and no TLS flags, nothing secret on disk in
+/// clear, nothing secret in the run's output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_pull_secret_and_trust_serve_a_later_mirror_run() {
+    if !keyutils_usable() {
+        assert!(
+            std::env::var_os("FERRY_REQUIRE_KEYRING").is_none(),
+            "FERRY_REQUIRE_KEYRING=1 but keyutils has no session keyring"
+        );
+        eprintln!("skipped: no keyutils session keyring (run scripts/test-keyring.sh)");
+        return;
+    }
+    let src_pw = "Src-Keyring-Pw-5521";
+    let dst_pw = "Dst-Keyring-Pw-9034";
+    let src = RegistryServer::start(RegistryOpts {
+        tls: true,
+        auth: Some(("src-user".into(), src_pw.into())),
+        delete_enabled: false,
+    });
+    let dst = RegistryServer::start(RegistryOpts {
+        tls: true,
+        auth: Some(("dst-user".into(), dst_pw.into())),
+        delete_enabled: false,
+    });
+    let img = ferry_testkit::push_image(
+        &src,
+        "ps/app",
+        "3",
+        &ferry_testkit::ImageSpec {
+            format: ferry_testkit::ImageFormat::DockerV2S2,
+            layers: vec![ferry_testkit::LayerSpec { size: 100_000, seed: 9 }],
+            platforms: vec![],
+        },
+    )
+    .await;
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().to_path_buf();
+    let ps = format!(
+        r#"{{"auths":{{"{}":{{"auth":"{}"}},"{}":{{"auth":"{}"}}}}}}"#,
+        src.host(),
+        b64(&format!("src-user:{src_pw}")),
+        dst.host(),
+        b64(&format!("dst-user:{dst_pw}"))
+    );
+    std::fs::write(
+        home.join("isc.yaml"),
+        format!(
+            "apiVersion: mirror.openshift.io/v1alpha2\nkind: ImageSetConfiguration\nmirror:\n  additionalImages:\n  - name: {}/ps/app:3\n",
+            src.host()
+        ),
+    )
+    .unwrap();
+    let (src_host, dst_host) = (src.host(), dst.host());
+    let (src_ca, dst_ca) = (src.ca_pem_path().unwrap(), dst.ca_pem_path().unwrap());
+    let dest = format!("docker://{dst_host}/mirror");
+    let tr = tokio::task::spawn_blocking(move || {
+        let mut tr = Transcript::default();
+        let r = tr.ferry(&home, &["auth", "import"], Some(&ps));
+        assert!(r.ok, "{}{}", r.out, r.err);
+        for (h, ca) in [(&src_host, &src_ca), (&dst_host, &dst_ca)] {
+            let r = tr.ferry(&home, &["auth", "trust", h, "--ca-bundle", ca.to_str().unwrap()], None);
+            assert!(r.ok, "{}{}", r.out, r.err);
+        }
+        let r = tr.ferry(&home, &["-v", "mirror", "--config", "isc.yaml", &dest], None);
+        assert!(r.ok, "{}{}", r.out, r.err);
+        assert!(r.out.contains("mirrored 1 images"), "{}", r.out);
+        assert!(
+            r.err.contains("from OS keyring"),
+            "the keyring served the run: {}",
+            r.err
+        );
+        for h in [&src_host, &dst_host] {
+            assert!(tr.ferry(&home, &["logout", h], None).ok);
+        }
+        let mut files = files_under(&home);
+        files.retain(|f| f.file_name().is_some_and(|n| n != "isc.yaml"));
+        (tr, files)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        ferry_testkit::manifest_digest(&dst, "mirror/ps/app", "3").await,
+        Some(img.digest)
+    );
+    let needles = [
+        src_pw.to_string(),
+        dst_pw.to_string(),
+        b64(&format!("src-user:{src_pw}")),
+        b64(&format!("dst-user:{dst_pw}")),
+    ];
+    for entry in &tr.0 .0 {
+        for n in &needles {
+            assert!(!entry.contains(n.as_str()), "secret leaked in output of:\n{entry}");
+        }
+    }
+    for f in &tr.1 {
+        let body = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for n in &needles {
+            assert!(!body.contains(n.as_str()), "secret in {}", f.display());
+        }
+    }
+}
