@@ -57,6 +57,9 @@ const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 const OCI_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 const ACCEPT_ALL: &str = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
+/// Layers from this size on are gzipped without compression (see `generate_layer`).
+const BIG_LAYER: u64 = 64 << 20;
+
 /// splitmix64: fast, deterministic, good enough to defeat gzip.
 struct PseudoRandom {
     state: u64,
@@ -120,10 +123,15 @@ fn generate_layer(spec: LayerSpec) -> (tempfile::NamedTempFile, LayerInfo) {
         inner: std::io::BufWriter::with_capacity(1 << 20, file.reopen().expect("reopen layer file")),
         hasher: Sha256Hasher::new(),
     };
-    // Fast compression: the content is incompressible anyway and big layers must stay quick.
-    let gz = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(out, flate2::Compression::fast());
+    // The content is incompressible anyway: real deflate (level 1) for ordinary layers, stored
+    // deflate blocks (still a valid gzip stream) for big ones, where only volume matters and
+    // level 1 would double the generation time.
+    let level = if spec.size >= BIG_LAYER {
+        flate2::Compression::none()
+    } else {
+        flate2::Compression::fast()
+    };
+    let gz = flate2::GzBuilder::new().mtime(0).write(out, level);
     let tar_hash = HashWriter {
         inner: gz,
         hasher: Sha256Hasher::new(),
@@ -234,7 +242,9 @@ impl Pusher<'_> {
         layer_cache().lock().unwrap().insert(spec, info.clone());
         if !self.has_blob(repo, &info.digest).await {
             let f = tokio::fs::File::open(file.path()).await.expect("open layer file");
-            self.upload(repo, &info.digest, info.size, reqwest::Body::from(f)).await;
+            // Big reads: each tokio file read is a blocking-pool hop.
+            let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(f, 1 << 20));
+            self.upload(repo, &info.digest, info.size, body).await;
         }
         info
     }

@@ -122,3 +122,52 @@ async fn drop_stops_the_registry() {
     );
     assert!(!storage.exists());
 }
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A layer over 200 MiB is generated through a temp file and streamed: the harness's memory
+/// stays far below the layer size.
+#[tokio::test]
+async fn big_layer_is_streamed() {
+    let reg = RegistryServer::start(RegistryOpts::default());
+    let size = 210 << 20;
+    let spec = ImageSpec {
+        format: ImageFormat::DockerV2S2,
+        layers: vec![layer(size, 99)],
+        platforms: vec![],
+    };
+    let t = std::time::Instant::now();
+    let img = push_image(&reg, "big/app", "v1", &spec).await;
+    let push_time = t.elapsed();
+    let (digest, len) = img.blobs.iter().max_by_key(|(_, s)| *s).cloned().unwrap();
+    assert!(len > size, "gzip of incompressible data is a little bigger: {len}");
+    assert_eq!(blob_digest(&reg, "big/app", &digest).await, Some((digest.clone(), len)));
+    let peak = peak_rss_kib();
+    eprintln!(
+        "210 MiB layer: generated+pushed in {push_time:?}, peak RSS {} MiB",
+        peak / 1024
+    );
+    if peak > 0 {
+        assert!(
+            peak < 150 * 1024,
+            "peak RSS {peak} KiB: the layer must not be held in memory"
+        );
+    }
+    // Pushing the same spec again reuses the cached digests (HEAD only, no regeneration).
+    let t = std::time::Instant::now();
+    let again = push_image(&reg, "big/app", "v2", &spec).await;
+    assert_eq!(again.digest, img.digest);
+    assert!(
+        t.elapsed() < push_time / 2,
+        "second push {:?} vs first {push_time:?}",
+        t.elapsed()
+    );
+}
