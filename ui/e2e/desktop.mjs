@@ -222,7 +222,8 @@ try {
     await shot("plan");
     if (await failIfAlert(i)) return "skipped";
     assert.match(await text('[data-testid="plan-result"]'), new RegExp(`${src.replace(/[.:]/g, "\\$&")}/e2e/app`));
-    assert.match(await text('[data-testid="plan-fits"]'), /free on/);
+    assert.match(await text('[data-testid="plan-fits"]'), /^Fits on /);
+    assert.match(await text('[data-testid="plan-total"]'), /MiB/);
   });
 
   await step("export the image set to a folder", async () => {

@@ -9,8 +9,10 @@ use crate::wire::{
     PlanSummary, RegistryLogin, Severity, SourceKind, TrustSettings,
 };
 use ferry_copy::{CancellationToken, ProgressSink};
-use ferry_types::{Destination, Error, ImageKind, Result};
+use ferry_types::media::ManifestView;
+use ferry_types::{Destination, Error, ImageKind, ImageSource, Result};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Live validation for the editor: every error and warning with a 1-based line and column
 /// (findings without a position are pinned to line 1 so the editor can still show them).
@@ -66,9 +68,29 @@ fn source_kind(k: ImageKind) -> SourceKind {
     }
 }
 
-/// The dry run: resolves every image against its source registry. Image sizes are not read at
-/// this stage (that needs every manifest), so `total_bytes` is 0 and `fits` is only set when
-/// the destination is missing or read-only.
+/// Total bytes of one image: its manifests and every blob they reference (all platforms).
+/// Returns the blob digests too, so blobs shared between images are counted once overall.
+async fn image_size(src: Arc<dyn ImageSource>, repo: &str, digest: &str) -> Result<(u64, Vec<(String, u64)>)> {
+    let top = src.get_manifest(repo, digest).await?;
+    let mut manifest_bytes = top.bytes.len() as u64;
+    let mut blobs = Vec::new();
+    let view = ManifestView::parse(&top.bytes)
+        .map_err(|e| Error::Internal(format!("{repo}@{digest}: manifest is not valid JSON: {e}")))?;
+    blobs.extend(view.blobs().map(|d| (d.digest.clone(), d.size)));
+    for c in &view.manifests {
+        let child = src.get_manifest(repo, &c.digest).await?;
+        manifest_bytes += child.bytes.len() as u64;
+        if let Ok(v) = ManifestView::parse(&child.bytes) {
+            blobs.extend(v.blobs().map(|d| (d.digest.clone(), d.size)));
+        }
+    }
+    let total = manifest_bytes + blobs.iter().map(|(_, s)| s).sum::<u64>();
+    Ok((total, blobs))
+}
+
+/// The dry run: resolves every image against its source registry and reads its manifests for
+/// the sizes, then counts archive parts (a lower bound: oc-mirror never splits a file) and
+/// compares with the destination's free space.
 pub async fn plan_summary(yaml: &str, destination: Option<&Path>) -> Result<PlanSummary> {
     let cfg = parse(yaml)?;
     let selection = ImageSelection::from_config(&cfg)?;
@@ -76,13 +98,20 @@ pub async fn plan_summary(yaml: &str, destination: Option<&Path>) -> Result<Plan
     let client = crate::registry::build_client(&opts.registry, None)?;
     let plan = crate::mirror::plan(&selection, &client, &opts).await?;
     let mut groups: Vec<PlanGroup> = Vec::new();
+    let mut unique: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut manifest_total = 0u64;
     for img in &plan.images {
         let kind = source_kind(img.kind);
+        let src: Arc<dyn ImageSource> = Arc::new(client.registry(&img.source.registry));
+        let (bytes, blobs) = image_size(src, &img.source.repository, &img.digest().to_string()).await?;
+        let blob_sum: u64 = blobs.iter().map(|(_, s)| s).sum();
+        manifest_total += bytes - blob_sum;
+        unique.extend(blobs);
         let entry = PlanImage {
             source: img.requested.to_string(),
             destination: format!("{}:{}", img.dest_repo, img.dest_tag),
             digest: Some(img.digest().to_string()),
-            bytes: None,
+            bytes: Some(bytes),
         };
         match groups.iter_mut().find(|g| g.kind == kind) {
             Some(g) => g.images.push(entry),
@@ -103,7 +132,14 @@ pub async fn plan_summary(yaml: &str, destination: Option<&Path>) -> Result<Plan
         Some(p) => Some(crate::app_files::folder_info(p)?),
         None => None,
     };
-    let fits = dest.as_ref().map(|d| d.writable).filter(|w| !w);
+    let total = manifest_total + unique.values().sum::<u64>();
+    let parts = match archive {
+        Some(a) if total > 0 => total.div_ceil(a) as u32,
+        _ => 1,
+    };
+    // Tar headers and metadata add a little; 1% plus 1 MiB keeps the answer honest.
+    let needed = total + total / 100 + (1 << 20);
+    let fits = dest.as_ref().map(|d| d.writable && d.free_bytes >= needed);
     Ok(PlanSummary {
         groups,
         blocked: plan
@@ -114,9 +150,9 @@ pub async fn plan_summary(yaml: &str, destination: Option<&Path>) -> Result<Plan
                 pattern: b.pattern.clone(),
             })
             .collect(),
-        total_bytes: 0,
+        total_bytes: total,
         archive_size_bytes: archive,
-        parts: 1,
+        parts,
         destination: dest,
         fits,
     })
