@@ -24,6 +24,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Copy every job into `dest`. Never fails as a whole: each job gets its own outcome in
 /// [`CopyReport::results`] (same order as `jobs`). Must run inside a multi-threaded tokio
 /// runtime: images and blob transfers are spawned as tasks so hashing uses every core.
+///
+/// Two phases: first every image's manifests are read (small, quick; images already complete in
+/// the destination finish here), then the images are copied largest first. Started last, a big
+/// image would alone set the length of the run; started first, the small ones fit around it.
 pub async fn copy_images(dest: Arc<dyn ImageDestination>, jobs: Vec<CopyJob>, opts: &CopyOptions) -> CopyReport {
     let started = Instant::now();
     let engine = Arc::new(Engine {
@@ -33,41 +37,68 @@ pub async fn copy_images(dest: Arc<dyn ImageDestination>, jobs: Vec<CopyJob>, op
         blobs: Mutex::new(HashMap::new()),
         stats: Stats::default(),
     });
-    let mut results: Vec<(usize, ImageResult)> = futures::stream::iter(jobs.into_iter().enumerate())
+    let parallel = opts.parallel_images.max(1);
+    let jobs: Vec<Arc<CopyJob>> = jobs.into_iter().map(Arc::new).collect();
+
+    let prepared: Vec<(usize, Prepared)> = futures::stream::iter(jobs.iter().cloned().enumerate())
         .map(|(i, job)| {
             let engine = engine.clone();
             async move {
                 let label = job.label.clone();
-                let (dest_repo, dest_tag) = (job.dest_repo.clone(), job.dest_tag.clone());
-                // A task per image: an abort-on-drop handle so a dropped copy_images future
-                // (caller gave up) stops the transfers too.
-                let task = AbortOnDropHandle::new(tokio::spawn(engine.run_job(job)));
-                let (outcome, up_to_date) = match task.await {
-                    Ok(r) => r,
-                    Err(e) => (
-                        Err(Error::Internal(format!(
-                            "the copy task for {label} ended abnormally: {e}"
-                        ))),
-                        false,
-                    ),
-                };
-                let result = ImageResult {
-                    label,
-                    dest_repo,
-                    dest_tag,
-                    outcome,
-                    up_to_date,
-                };
-                (i, result)
+                // Tasks with abort-on-drop handles: a dropped copy_images future (the caller
+                // gave up) stops everything it started.
+                let task = AbortOnDropHandle::new(tokio::spawn(engine.prepare_job(job)));
+                let p = task
+                    .await
+                    .unwrap_or_else(|e| Prepared::Finished(Err(task_error(&label, e)), false));
+                (i, p)
             }
         })
-        .buffer_unordered(opts.parallel_images.max(1))
+        .buffer_unordered(parallel * 2)
         .collect()
         .await;
-    results.sort_by_key(|(i, _)| *i);
+
+    let mut outcomes: Vec<Option<(Result<Digest>, bool)>> = (0..jobs.len()).map(|_| None).collect();
+    let mut to_copy = Vec::new();
+    for (i, p) in prepared {
+        match p {
+            Prepared::Finished(r, up_to_date) => outcomes[i] = Some((r, up_to_date)),
+            Prepared::Copy(tree, bytes) => to_copy.push((i, tree, bytes)),
+        }
+    }
+    to_copy.sort_by_key(|(_, _, bytes)| std::cmp::Reverse(*bytes));
+    let copied: Vec<(usize, Result<Digest>)> = futures::stream::iter(to_copy)
+        .map(|(i, tree, _)| {
+            let (engine, job) = (engine.clone(), jobs[i].clone());
+            async move {
+                let label = job.label.clone();
+                let task = AbortOnDropHandle::new(tokio::spawn(engine.copy_job(job, tree)));
+                (i, task.await.unwrap_or_else(|e| Err(task_error(&label, e))))
+            }
+        })
+        .buffer_unordered(parallel)
+        .collect()
+        .await;
+    for (i, r) in copied {
+        outcomes[i] = Some((r, false));
+    }
+
     let s = &engine.stats;
     CopyReport {
-        results: results.into_iter().map(|(_, r)| r).collect(),
+        results: jobs
+            .iter()
+            .zip(outcomes)
+            .map(|(job, o)| {
+                let (outcome, up_to_date) = o.expect("every job ends in one of the two phases");
+                ImageResult {
+                    label: job.label.clone(),
+                    dest_repo: job.dest_repo.clone(),
+                    dest_tag: job.dest_tag.clone(),
+                    outcome,
+                    up_to_date,
+                }
+            })
+            .collect(),
         bytes_copied: s.bytes_copied.load(Ordering::Relaxed),
         blobs_copied: s.blobs_copied.load(Ordering::Relaxed),
         blobs_skipped: s.blobs_skipped.load(Ordering::Relaxed),
@@ -75,6 +106,18 @@ pub async fn copy_images(dest: Arc<dyn ImageDestination>, jobs: Vec<CopyJob>, op
         manifests_pushed: s.manifests_pushed.load(Ordering::Relaxed),
         elapsed: started.elapsed(),
     }
+}
+
+fn task_error(label: &str, e: tokio::task::JoinError) -> Error {
+    Error::Internal(format!("the copy task for {label} ended abnormally: {e}"))
+}
+
+/// What the first phase decided about one image.
+enum Prepared {
+    /// Done already: failed, or complete in the destination (`true` = up to date).
+    Finished(Result<Digest>, bool),
+    /// To copy: the resolved manifest tree and the blob bytes it references.
+    Copy(Node, u64),
 }
 
 struct Engine {
@@ -147,50 +190,58 @@ impl Engine {
         }
     }
 
-    /// Runs one job to its end and emits its terminal event. Returns (outcome, up_to_date).
-    async fn run_job(self: Arc<Self>, job: CopyJob) -> (Result<Digest>, bool) {
-        let job = Arc::new(job);
-        let label = job.label.clone();
-        let outcome = if self.opts.cancel.is_cancelled() {
-            Err(Error::Cancelled)
-        } else {
-            self.emit(ProgressEvent::ImageStarted {
-                image: label.clone(),
-                dest: match &job.dest_tag {
-                    Some(t) => format!("{}/{}:{}", self.dest.describe(), job.dest_repo, t),
-                    None => format!("{}/{}", self.dest.describe(), job.dest_repo),
-                },
-            });
-            // Dropping the copy future aborts its spawned blob tasks (abort-on-drop handles),
-            // so cancellation stops transfers mid-stream rather than at the next checkpoint.
-            tokio::select! {
-                biased;
-                _ = self.opts.cancel.cancelled() => Err(Error::Cancelled),
-                r = self.copy_image(&job) => r,
-            }
-        };
-        match &outcome {
-            Ok((digest, up_to_date)) => self.emit(ProgressEvent::ImageDone {
-                image: label,
+    /// Emits the terminal event of an image.
+    fn image_finished(&self, label: &str, outcome: &Result<Digest>, up_to_date: bool) {
+        match outcome {
+            Ok(digest) => self.emit(ProgressEvent::ImageDone {
+                image: label.to_string(),
                 digest: digest.clone(),
-                up_to_date: *up_to_date,
+                up_to_date,
             }),
             Err(e) => {
                 tracing::warn!(image = %label, error = %e, "image copy failed");
                 self.emit(ProgressEvent::ImageFailed {
-                    image: label,
+                    image: label.to_string(),
                     code: e.code(),
                     message: e.to_string(),
                 })
             }
         }
-        match outcome {
-            Ok((d, up)) => (Ok(d), up),
-            Err(e) => (Err(e), false),
+    }
+
+    /// Phase 1 for one job: read its manifests, or finish it when it fails or is up to date.
+    async fn prepare_job(self: Arc<Self>, job: Arc<CopyJob>) -> Prepared {
+        let r = if self.opts.cancel.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            self.emit(ProgressEvent::ImageStarted {
+                image: job.label.clone(),
+                dest: match &job.dest_tag {
+                    Some(t) => format!("{}/{}:{}", self.dest.describe(), job.dest_repo, t),
+                    None => format!("{}/{}", self.dest.describe(), job.dest_repo),
+                },
+            });
+            tokio::select! {
+                biased;
+                _ = self.opts.cancel.cancelled() => Err(Error::Cancelled),
+                r = self.prepare(&job) => r,
+            }
+        };
+        match r {
+            Ok(p @ Prepared::Copy(..)) => p,
+            Ok(Prepared::Finished(outcome, up_to_date)) => {
+                self.image_finished(&job.label, &outcome, up_to_date);
+                Prepared::Finished(outcome, up_to_date)
+            }
+            Err(e) => {
+                let outcome = Err(e);
+                self.image_finished(&job.label, &outcome, false);
+                Prepared::Finished(outcome, false)
+            }
         }
     }
 
-    async fn copy_image(self: &Arc<Self>, job: &Arc<CopyJob>) -> Result<(Digest, bool)> {
+    async fn prepare(&self, job: &Arc<CopyJob>) -> Result<Prepared> {
         let top = job.source.get_manifest(&job.source_repo, &job.source_ref).await?;
         if let Ok(wanted) = Digest::parse(&job.source_ref) {
             if top.digest != wanted {
@@ -207,7 +258,7 @@ impl Engine {
         // holds, so a manifest present by digest means the whole image is there.
         if let Some(tag) = &job.dest_tag {
             if self.dest.manifest_digest(&job.dest_repo, tag).await?.as_ref() == Some(&top.digest) {
-                return Ok((top.digest, true));
+                return Ok(Prepared::Finished(Ok(top.digest), true));
             }
         }
         if self.dest.manifest_digest(&job.dest_repo, &top_ref).await?.as_ref() == Some(&top.digest) {
@@ -216,7 +267,7 @@ impl Engine {
                 self.dest.put_manifest(&job.dest_repo, tag, &top).await?;
                 self.stats.manifests_pushed.fetch_add(1, Ordering::Relaxed);
             }
-            return Ok((top.digest, true));
+            return Ok(Prepared::Finished(Ok(top.digest), true));
         }
 
         let tree = self.resolve(job, top, 0).await?;
@@ -229,14 +280,35 @@ impl Engine {
             blobs,
             bytes,
         });
-        self.copy_node(job, &tree, false).await?;
+        Ok(Prepared::Copy(tree, bytes))
+    }
+
+    /// Phase 2 for one job: copy the tree, tag, and emit the terminal event.
+    async fn copy_job(self: Arc<Self>, job: Arc<CopyJob>, tree: Node) -> Result<Digest> {
+        let outcome = if self.opts.cancel.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            // Dropping the copy future aborts its spawned blob tasks (abort-on-drop handles),
+            // so cancellation stops transfers mid-stream rather than at the next checkpoint.
+            tokio::select! {
+                biased;
+                _ = self.opts.cancel.cancelled() => Err(Error::Cancelled),
+                r = self.copy_tree(&job, &tree) => r,
+            }
+        };
+        self.image_finished(&job.label, &outcome, false);
+        outcome
+    }
+
+    async fn copy_tree(self: &Arc<Self>, job: &Arc<CopyJob>, tree: &Node) -> Result<Digest> {
+        self.copy_node(job, tree, false).await?;
         if let Some(tag) = &job.dest_tag {
             // Last step, and only when everything below succeeded: the tag is what consumers see.
             self.check_cancelled()?;
             self.dest.put_manifest(&job.dest_repo, tag, &tree.manifest).await?;
             self.stats.manifests_pushed.fetch_add(1, Ordering::Relaxed);
         }
-        Ok((tree.manifest.digest, false))
+        Ok(tree.manifest.digest.clone())
     }
 
     /// Reads the children of an index (recursively), verifying each child's digest.
@@ -327,10 +399,12 @@ impl Engine {
                 try_join_all(node.children.iter().map(|c| self.copy_node(job, c, true))).await?;
             } else {
                 let mut seen = HashSet::new();
-                let tasks = node
-                    .view
-                    .blobs()
-                    .filter(|d| seen.insert(d.digest.clone()))
+                let mut blobs: Vec<&Descriptor> = node.view.blobs().filter(|d| seen.insert(d.digest.clone())).collect();
+                // Largest first: transfer slots are handed out in request order, and the biggest
+                // layer is the one that sets how long the image takes.
+                blobs.sort_by_key(|d| std::cmp::Reverse(d.size));
+                let tasks = blobs
+                    .into_iter()
                     .map(|d| AbortOnDropHandle::new(tokio::spawn(self.clone().copy_blob(job.clone(), d.clone()))));
                 // try_join_all drops (and so aborts) the sibling transfers at the first failure.
                 try_join_all(tasks.map(|t| async move {

@@ -61,6 +61,7 @@ with_both_transports!(
     retries_exhausted_fail_the_image_untagged,
     uploads_cut_mid_blob_are_retried,
     cancellation_stops_promptly_and_tags_nothing,
+    largest_images_are_copied_first,
 );
 
 fn start() -> RegistryServer {
@@ -581,4 +582,53 @@ async fn cancellation_stops_promptly_and_tags_nothing<R: ImageSource + ImageDest
         .collect();
     assert_eq!(done.len(), 2, "both images end with a failure event: {done:?}");
     assert!(done.iter().all(|(_, c)| *c == ErrorCode::Cancelled));
+}
+
+async fn largest_images_are_copied_first<R: ImageSource + ImageDestination + 'static>(registry: Transport<R>) {
+    let (src, dst) = (start(), start());
+    // Given smallest first; a big image started last would alone set the run's length.
+    let mut images = Vec::new();
+    for (i, mib) in [1u64, 4, 2].into_iter().enumerate() {
+        let repo = format!("apps/size-{mib}");
+        images.push(
+            push_image(
+                &src,
+                &repo,
+                "v1",
+                &single(ImageFormat::Oci, vec![layer(mib, 50 + i as u64)]),
+            )
+            .await,
+        );
+    }
+    let source: Arc<dyn ImageSource> = registry(&src.host());
+    let rec = Recorder::default();
+    let opts = CopyOptions {
+        parallel_images: 1,
+        ..options(&rec)
+    };
+    let jobs = images
+        .iter()
+        .map(|i| job(source.clone(), i, &format!("m/{}", i.repo)))
+        .collect();
+    let report = copy_images(registry(&dst.host()), jobs, &opts).await;
+    assert!(report.all_ok(), "{:?}", report.results);
+    let order: Vec<String> = rec
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            ProgressEvent::ImageDone { image, .. } => Some(image),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        order,
+        ["apps/size-4:v1", "apps/size-2:v1", "apps/size-1:v1"],
+        "copied largest first"
+    );
+    let labels: Vec<&str> = report.results.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["apps/size-1:v1", "apps/size-4:v1", "apps/size-2:v1"],
+        "results keep the job order"
+    );
 }
