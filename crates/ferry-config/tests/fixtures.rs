@@ -424,3 +424,75 @@ fn diagnostics_agree_with_parse_and_never_panic_on_damaged_fixtures() {
     eprintln!("checked {variants} damaged variants");
     assert!(variants > 1000);
 }
+
+/// The `.metadata.json` of oc-mirror's v1 fixtures (plain files and inside the test archives).
+fn metadata_documents(root: &Path) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for rel in [
+        "oc-mirror/v1/pkg/config/testdata/metadata/valid.json",
+        "oc-mirror/v1/pkg/cli/mirror/testdata/configs/one.json",
+    ] {
+        let text = std::fs::read_to_string(root.join(rel)).unwrap();
+        out.push((rel.to_string(), serde_json::from_str(&text).unwrap()));
+    }
+    for rel in [
+        "oc-mirror/v1/pkg/cli/mirror/testdata/artifacts/testbundle_seq2.tar",
+        "oc-mirror/v1/pkg/cli/mirror/testdata/artifacts/testbundle_seq3.tar",
+    ] {
+        let bytes = std::fs::read(root.join(rel)).unwrap();
+        let json = tar_member(&bytes, "publish/.metadata.json").unwrap_or_else(|| panic!("{rel}: no metadata"));
+        out.push((
+            format!("{rel}!publish/.metadata.json"),
+            serde_json::from_slice(json).unwrap(),
+        ));
+    }
+    out
+}
+
+/// A member of an uncompressed ustar archive (enough for these small fixtures).
+fn tar_member<'a>(tar: &'a [u8], wanted: &str) -> Option<&'a [u8]> {
+    let mut off = 0;
+    while off + 512 <= tar.len() {
+        let h = &tar[off..off + 512];
+        if h.iter().all(|&b| b == 0) {
+            return None;
+        }
+        let name = String::from_utf8_lossy(&h[..100]).trim_end_matches('\0').to_string();
+        let size_field = String::from_utf8_lossy(&h[124..136]);
+        let size = usize::from_str_radix(size_field.trim_matches(|c: char| c == '\0' || c == ' '), 8).ok()?;
+        let data = off + 512;
+        if name.trim_start_matches("./") == wanted {
+            return tar.get(data..data + size);
+        }
+        off = data + size.div_ceil(512) * 512;
+    }
+    None
+}
+
+/// The metadata writer embeds `mirror` in oc-mirror's JSON: the real files' `pastMirror.mirror`
+/// sections decode strictly into [`ferry_config::Mirror`] and encode back to the same JSON.
+#[test]
+fn mirror_section_of_real_metadata_round_trips_as_json() {
+    let Some(root) = fixtures_root() else { return };
+    let mut seen = 0;
+    for (rel, doc) in metadata_documents(&root) {
+        let original = &doc["pastMirror"]["mirror"];
+        assert!(original.is_object(), "{rel}: no pastMirror.mirror");
+        let mirror: ferry_config::Mirror =
+            serde_json::from_value(original.clone()).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        assert!(
+            !mirror.additional_images.is_empty() && !mirror.blocked_images.is_empty(),
+            "{rel}"
+        );
+        let back = serde_json::to_value(&mirror).unwrap();
+        assert_eq!(&back, original, "{rel}: JSON differs after decode/encode");
+        seen += 1;
+    }
+    assert_eq!(seen, 4);
+    // And a field the Go struct does not have is refused there too.
+    let bad = serde_json::json!({"additionalImages": [{"name": "redis", "tag": "x"}]});
+    let err = serde_json::from_value::<ferry_config::Mirror>(bad)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown field `tag`"), "{err}");
+}
