@@ -53,7 +53,10 @@ pub struct ClientOptions {
     /// Per host (`host[:port]`, as written in image references) overrides.
     pub per_registry: HashMap<String, TlsPolicy>,
     /// Concurrent requests per host (`--max-per-registry`, default 6). A blob transfer holds its
-    /// slot for its whole duration.
+    /// slot for its whole duration. Blob downloads have their own pool of this size, so a host
+    /// sees at most this many downloads plus this many other requests (uploads, manifests,
+    /// HEADs): a copy between two repositories of one registry can then never deadlock with a
+    /// download waiting on an upload slot held by a task that waits on a download.
     pub max_per_registry: usize,
     /// Retries after the first attempt for replayable requests.
     pub retries: u32,
