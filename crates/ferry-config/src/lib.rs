@@ -1,12 +1,26 @@
 //! Ferry: ImageSetConfiguration (`mirror.openshift.io/v1alpha2`) parsing, defaults and validation.
 //!
 //! - [`parse_str`] / [`load`]: strict decode (unknown fields are errors naming their path, line
-//!   and column) plus oc-mirror's validation; the result is the configuration *as written*.
-//! - [`ImageSetConfiguration::with_defaults`]: the effective values (defaults live only in
-//!   [`defaults`]).
-//! - [`ImageSetConfiguration::to_yaml`]: lossless write-back.
-//! - [`diagnostics`]: errors and warnings with positions for a live editor; never fails.
+//!   and column, with a "did you mean" and, for v1alpha1/v2alpha1 fields, a migration hint) plus
+//!   validation, like oc-mirror's `ReadConfig`; the result is the configuration *as written*.
+//!   [`parse_documents`] reads a multi-document file (oc-mirror silently used the first only;
+//!   [`parse_str`] refuses such a file).
+//! - [`ImageSetConfiguration::validate`]: findings with field paths; [`diagnostics`] adds
+//!   line/column and never fails (the desktop editor's live check).
+//! - [`ImageSetConfiguration::with_defaults`], [`ImageSetConfiguration::archive_size_bytes`]:
+//!   the effective values. Defaults live only in [`defaults`].
+//! - [`ImageSetConfiguration::to_yaml`]: lossless write-back (no defaults added).
 //! - [`template`]: the `ferry init` starting file.
+//!
+//! Compatibility decisions, field by field, are documented on the types
+//! ([`Mirror`], [`Operator`], [`IncludePackage`], [`Chart`], [`ReleaseChannel`]). In short:
+//! every v1alpha2 field of oc-mirror v1 (including the later `targetCatalog`, `defaultChannel`,
+//! `imagePaths`) is supported; deprecated `targetName`/`originalRef` and the unimplemented
+//! `samples` are accepted with a warning; v2alpha1-only fields (`bundles`, `release`,
+//! `kubeVirtContainer`, `targetRepo`, `targetCatalogSourceTemplate`, `delete`) and kinds
+//! (`DeleteImageSetConfiguration`) are refused with a clear message. Where oc-mirror is silently
+//! lenient and that leads to wrong runs (unknown channel `type` treated as ocp, both storage
+//! backends set, any key case accepted), Ferry reports it instead.
 
 pub mod defaults;
 mod error;
