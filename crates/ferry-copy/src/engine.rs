@@ -117,7 +117,7 @@ enum Prepared {
     /// Done already: failed, or complete in the destination (`true` = up to date).
     Finished(Result<Digest>, bool),
     /// To copy: the resolved manifest tree and the blob bytes it references.
-    Copy(Node, u64),
+    Copy(Box<Node>, u64),
 }
 
 struct Engine {
@@ -280,11 +280,11 @@ impl Engine {
             blobs,
             bytes,
         });
-        Ok(Prepared::Copy(tree, bytes))
+        Ok(Prepared::Copy(Box::new(tree), bytes))
     }
 
     /// Phase 2 for one job: copy the tree, tag, and emit the terminal event.
-    async fn copy_job(self: Arc<Self>, job: Arc<CopyJob>, tree: Node) -> Result<Digest> {
+    async fn copy_job(self: Arc<Self>, job: Arc<CopyJob>, tree: Box<Node>) -> Result<Digest> {
         let outcome = if self.opts.cancel.is_cancelled() {
             Err(Error::Cancelled)
         } else {
