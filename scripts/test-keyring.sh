@@ -22,7 +22,8 @@ XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/runtime" XDG_CONFIG_HOME="$tmp/c
   dbus-run-session -- sh -c '
     eval "$(printf ferry-test-pw | gnome-keyring-daemon --unlock --components=secrets)"
     export GNOME_KEYRING_CONTROL
-    cargo test -p ferry-auth --test secret_service -- --nocapture'
+    cargo test -p ferry-auth --test secret_service -- --nocapture
+    FERRY_TEST_KEYRING=secret-service cargo test -p ferry-cli --test auth_cli -- --nocapture'
 
 echo "== kernel keyutils (under keyctl session)"
 XDG_CONFIG_HOME="$tmp/config" keyctl session - cargo test -p ferry-auth --test keyutils -- --nocapture
