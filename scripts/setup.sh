@@ -41,7 +41,10 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 
 if [ -f package-lock.json ]; then
-  [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund
+  # The root holds only the Tauri CLI, whose per-platform optional packages npm 11 leaves out of
+  # the lock file, so `npm ci` refuses it; `npm install` honours the pinned version and fetches
+  # the package for this platform.
+  [ -d node_modules/@tauri-apps/cli ] && [ node_modules -nt package-lock.json ] || npm install --no-audit --no-fund
 fi
 if [ -f ui/package-lock.json ]; then
   [ -d ui/node_modules ] && [ ui/node_modules -nt ui/package-lock.json ] || (cd ui && npm ci --no-audit --no-fund)
