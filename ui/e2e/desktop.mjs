@@ -6,7 +6,7 @@
 // docker-registry instances, the source seeded with E2E_IMAGE), WORK (a scratch folder),
 // SCREENSHOTS (where to save one PNG per screen).
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, writeFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -22,6 +22,8 @@ for (const [k, v] of Object.entries({ FERRY_APP: app, SRC_REGISTRY: src, DST_REG
   if (!v) throw new Error(`${k} is not set; run scripts/test-desktop-e2e.sh`);
 }
 mkdirSync(shots, { recursive: true });
+// Failure shots of an earlier run must not linger next to the README's screenshots.
+for (const f of readdirSync(shots)) if (f.startsWith("failure-")) rmSync(path.join(shots, f));
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -297,13 +299,14 @@ try {
     void accept;
   });
 
-  for (const [id, name] of [["history", "history"]]) {
-    await step(`screen ${id} opens`, async () => {
-      await nav(id);
-      await sleep(500);
-      await shot(name);
-    });
-  }
+  await step("history lists the runs per backend", async () => {
+    await nav("history");
+    await findByText("td", "Mirror");
+    const all = await wd("POST", S("/execute/sync"), { script: "return document.querySelector('main').textContent", args: [] });
+    for (const kind of ["Export", "Import", "Mirror"]) assert.ok(all.includes(kind), `${kind} run listed in: ${all}`);
+    assert.match(all, new RegExp(`${dst.replace(/[.:]/g, "\\$&")}/m2m`));
+    await shot("history");
+  });
   await step("dark theme", async () => {
     await nav("imageset");
     await click('label[for="theme"]');
@@ -319,21 +322,6 @@ try {
 } finally {
   if (sid) await wd("DELETE", `/session/${sid}`).catch(() => {});
   driver.kill("SIGTERM");
-}
-
-function findResults(dir) {
-  const out = [];
-  const walk = (d, depth) => {
-    if (depth > 3) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (!e.isDirectory()) continue;
-      const p = path.join(d, e.name);
-      if (/^results-\d+$/.test(e.name)) out.push(p);
-      else walk(p, depth + 1);
-    }
-  };
-  walk(dir, 0);
-  return out.sort().reverse();
 }
 
 for (const s of steps) console.log(s);
