@@ -35,17 +35,7 @@ pub fn parse_documents(yaml: &str, file_name: &str) -> Result<Vec<ImageSetConfig
 pub fn parse_str(yaml: &str, file_name: &str) -> Result<ImageSetConfiguration, ConfigError> {
     let docs = decode_documents(yaml).map_err(|d| ConfigError::new(file_name, d))?;
     if docs.len() > 1 {
-        let mut d = Diagnostic::error(
-            "",
-            format!(
-                "this file holds {} YAML documents; an ImageSetConfiguration file must hold exactly one. \
-                 Split it into one file per configuration",
-                docs.len()
-            ),
-        );
-        d.line = docs[1].first_line;
-        d.column = Some(1);
-        return Err(ConfigError::single(file_name, d));
+        return Err(ConfigError::single(file_name, several_documents(&docs)));
     }
     let doc = docs
         .into_iter()
@@ -66,16 +56,7 @@ pub fn diagnostics(yaml: &str) -> Vec<Diagnostic> {
         Ok(docs) => {
             let mut out = Vec::new();
             if docs.len() > 1 {
-                let mut d = Diagnostic::error(
-                    "",
-                    format!(
-                        "{} YAML documents; an ImageSetConfiguration file must hold exactly one",
-                        docs.len()
-                    ),
-                );
-                d.line = docs[1].first_line;
-                d.column = Some(1);
-                out.push(d);
+                out.push(several_documents(&docs));
             }
             for doc in docs {
                 out.extend(doc.validate_located());
@@ -83,6 +64,21 @@ pub fn diagnostics(yaml: &str) -> Vec<Diagnostic> {
             out
         }
     }
+}
+
+/// The same finding for [`parse_str`] and [`diagnostics`]: where the second document starts.
+fn several_documents(docs: &[Decoded]) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        "",
+        format!(
+            "this file holds {} YAML documents; an ImageSetConfiguration file must hold exactly one. \
+             Split it into one file per configuration",
+            docs.len()
+        ),
+    );
+    d.line = docs[1].first_line;
+    d.column = Some(1);
+    d
 }
 
 /// One decoded document plus what is needed to point at its lines.
@@ -110,17 +106,28 @@ impl Decoded<'_> {
 
 /// Decode all documents, or return every problem found (one per failing document).
 pub(crate) fn decode_documents(yaml: &str) -> Result<Vec<Decoded<'_>>, Vec<Diagnostic>> {
+    // A UTF-8 byte-order mark (files saved by Notepad) is not content; it is zero-width, so
+    // stripping it keeps every line and column right.
+    let yaml = yaml.strip_prefix('\u{feff}').unwrap_or(yaml);
     // Pass 1: loose values, to check the YAML syntax and apiVersion/kind of each document.
     let mut values = Vec::new();
     for de in serde_yaml_ng::Deserializer::from_str(yaml) {
         match Value::deserialize(de) {
             Ok(v) => values.push(v),
-            Err(e) => return Err(vec![yaml_error(&e, None)]),
+            Err(e) => {
+                let mut d = yaml_error(&e, None);
+                if d.message.starts_with("duplicate entry with key") {
+                    place_duplicate_key(&mut d, yaml);
+                }
+                return Err(vec![d]);
+            }
         }
     }
     let segments = split_documents(yaml);
-    // The segment split is a plain line scan; only trust it when it agrees with the parser.
-    let segments_ok = segments.len() == values.len();
+    // The segment split is a plain line scan that drops empty documents; only trust it when it
+    // agrees with the parser about the non-empty ones.
+    let segments_ok = segments.len() == values.iter().filter(|v| !v.is_null()).count();
+    let mut segment = 0;
     let mut decoded = Vec::new();
     let mut errors = Vec::new();
     if values.iter().all(|v| v.is_null()) {
@@ -129,11 +136,13 @@ pub(crate) fn decode_documents(yaml: &str) -> Result<Vec<Decoded<'_>>, Vec<Diagn
             format!("the file is empty; it must hold an ImageSetConfiguration (apiVersion: {API_VERSION}, kind: {KIND}). `ferry init` prints a template"),
         )]);
     }
-    for (i, (value, de)) in values
-        .iter()
-        .zip(serde_yaml_ng::Deserializer::from_str(yaml))
-        .enumerate()
-    {
+    for (value, de) in values.iter().zip(serde_yaml_ng::Deserializer::from_str(yaml)) {
+        if value.is_null() {
+            // An empty document (a trailing `---`, or only comments) holds no configuration.
+            continue;
+        }
+        let i = segment;
+        segment += 1;
         let (locator, first_line) = if segments_ok {
             let s = &segments[i];
             (Locator::new(s.text, s.first_line), Some(s.first_line + 1))
@@ -171,6 +180,24 @@ pub(crate) fn decode_documents(yaml: &str) -> Result<Vec<Decoded<'_>>, Vec<Diagn
         Ok(decoded)
     } else {
         Err(errors)
+    }
+}
+
+/// The YAML parser reports a repeated key at the document start; find the second occurrence
+/// (same path twice) in the text so the editor underlines the right line.
+fn place_duplicate_key(d: &mut Diagnostic, yaml: &str) {
+    for seg in split_documents(yaml) {
+        let mut first: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        for (key, path, line, col) in Locator::new(seg.text, seg.first_line).keys() {
+            if let Some(first_line) = first.get(&path) {
+                d.message = format!("duplicate key `{key}` at {path} (first written on line {first_line}); keep one");
+                d.path = path;
+                d.line = Some(line);
+                d.column = Some(col);
+                return;
+            }
+            first.insert(path, line);
+        }
     }
 }
 
@@ -320,11 +347,12 @@ fn unknown_field_hint(field: &str) -> Option<&'static str> {
 fn yaml_error(e: &serde_yaml_ng::Error, locator: Option<&Locator>) -> Diagnostic {
     let mut text = e.to_string();
     let loc = e.location();
-    if let Some(l) = &loc {
-        let suffix = format!(" at line {} column {}", l.line(), l.column());
-        if let Some(stripped) = text.strip_suffix(&suffix) {
-            text = stripped.to_string();
-        }
+    if loc.is_some() {
+        // The position is reported separately (`FILE:LINE:COL:`); libyaml's scanner errors also
+        // carry it mid-sentence ("... at line 4 column 1, while scanning ...").
+        static AT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        let at = AT.get_or_init(|| regex::Regex::new(r" at line \d+ column \d+").expect("valid regex"));
+        text = at.replace_all(&text, "").into_owned();
     }
     let (mut path, mut message) = split_path(&text);
     if let Some(field) = message

@@ -210,3 +210,61 @@ fn diagnostics_never_panic_on_garbage() {
         assert!(d.iter().any(|d| d.is_error()), "{text:?} → {d:?}");
     }
 }
+
+#[test]
+fn byte_order_mark_is_ignored() {
+    let cfg = parse_str(
+        &format!("\u{feff}{HEAD}mirror:\n  additionalImages:\n  - name: a.io/b:c\n"),
+        "bom.yaml",
+    )
+    .unwrap();
+    assert_eq!(cfg.mirror.additional_images.len(), 1);
+    let e = parse_str(&format!("\u{feff}{HEAD}mirror:\n  platfrom: {{}}\n"), "bom.yaml").unwrap_err();
+    assert_eq!(
+        (e.diagnostics[0].line, e.diagnostics[0].column),
+        (Some(4), Some(3)),
+        "{e}"
+    );
+}
+
+#[test]
+fn trailing_empty_document_is_ignored() {
+    let cfg = parse_str(
+        &format!("{HEAD}mirror:\n  additionalImages:\n  - name: a.io/b:c\n---\n# nothing\n"),
+        "t.yaml",
+    );
+    assert!(cfg.is_ok(), "{cfg:?}");
+    // Positions in a later document still line up when an empty one precedes it.
+    let e = parse_str(&format!("---\n---\n{HEAD}mirror:\n  platfrom: {{}}\n"), "t.yaml").unwrap_err();
+    assert_eq!(
+        (e.diagnostics[0].line, e.diagnostics[0].column),
+        (Some(6), Some(3)),
+        "{e}"
+    );
+}
+
+#[test]
+fn duplicate_key_points_at_the_second_occurrence() {
+    let e = err("mirror:\n  platform: {}\n  operators: []\n  platform: {}\n");
+    let (path, line, col, msg) = one(&e);
+    assert_eq!((path, line, col), ("mirror.platform", Some(6), Some(3)), "{msg}");
+    assert!(msg.contains("first written on line 4"), "{msg}");
+}
+
+#[test]
+fn scanner_errors_state_the_position_once() {
+    let e = parse_str(&format!("{HEAD}mirror:\n\tplatform: {{}}\n"), "tab.yaml").unwrap_err();
+    let text = e.to_string();
+    assert!(text.starts_with("tab.yaml:4:"), "{text}");
+    assert!(!text.contains(" at line "), "{text}");
+}
+
+#[test]
+fn several_documents_read_the_same_in_parse_str_and_diagnostics() {
+    let text = format!("{HEAD}mirror: {{}}\n---\n{HEAD}mirror: {{}}\n");
+    let e = parse_str(&text, "two.yaml").unwrap_err();
+    let d = diagnostics(&text);
+    let from_editor = d.iter().find(|d| d.is_error()).unwrap();
+    assert_eq!(&e.diagnostics[0], from_editor);
+    assert_eq!(from_editor.line, Some(4));
+}
