@@ -19,7 +19,7 @@ struct Run {
 
 /// Every output of the test, to search for secrets at the end.
 #[derive(Default)]
-struct Transcript(Vec<String>);
+struct Transcript(Vec<String>, Option<&'static str>);
 
 impl Transcript {
     fn ferry(&mut self, home: &Path, args: &[&str], stdin: Option<&str>) -> Run {
@@ -29,6 +29,11 @@ impl Transcript {
             c.env_remove("DBUS_SESSION_BUS_ADDRESS")
                 .env("XDG_RUNTIME_DIR", home.join("run"));
         }
+        // `.1`: a FERRY_LOG filter (e.g. every crate at trace, keyring and HTTP internals too).
+        match self.1 {
+            Some(l) => c.env("FERRY_LOG", l),
+            None => c.env_remove("FERRY_LOG"),
+        };
         c.args(["-v"])
             .args(args)
             .current_dir(home)
@@ -347,7 +352,9 @@ async fn imported_pull_secret_and_trust_serve_a_later_mirror_run() {
             let r = tr.ferry(&home, &["auth", "trust", h, "--ca-bundle", ca.to_str().unwrap()], None);
             assert!(r.ok, "{}{}", r.out, r.err);
         }
+        tr.1 = Some("trace");
         let r = tr.ferry(&home, &["-v", "mirror", "--config", "isc.yaml", &dest], None);
+        tr.1 = None;
         assert!(r.ok, "{}{}", r.out, r.err);
         assert!(r.out.contains("mirrored 1 images"), "{}", r.out);
         assert!(
