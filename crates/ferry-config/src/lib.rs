@@ -32,7 +32,7 @@ pub mod validate;
 
 pub use defaults::{DEFAULT_ARCHITECTURE, DEFAULT_ARCHIVE_SIZE_GIB};
 pub use error::{ConfigError, Diagnostic, Severity};
-pub use parse::{diagnostics, parse_documents, parse_str};
+pub use parse::{diagnostics, parse_documents, parse_str, parse_str_with_warnings};
 pub use template::{template, TemplateStorage};
 pub use types::*;
 pub use validate::catalog_unique_name;
@@ -41,6 +41,11 @@ use std::path::Path;
 
 /// Read, parse and validate a configuration file. Errors name the file, line and column.
 pub fn load(path: &Path) -> Result<ImageSetConfiguration, ConfigError> {
+    load_with_warnings(path).map(|(cfg, _)| cfg)
+}
+
+/// [`load`], also returning the warnings; print them as `FILE:` + [`Diagnostic`]'s `Display`.
+pub fn load_with_warnings(path: &Path) -> Result<(ImageSetConfiguration, Vec<Diagnostic>), ConfigError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         ConfigError::single(
@@ -48,7 +53,7 @@ pub fn load(path: &Path) -> Result<ImageSetConfiguration, ConfigError> {
             Diagnostic::error("", format!("cannot read the configuration file: {e}")),
         )
     })?;
-    parse_str(&text, &name)
+    parse_str_with_warnings(&text, &name)
 }
 
 impl ImageSetConfiguration {

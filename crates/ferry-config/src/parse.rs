@@ -33,6 +33,15 @@ pub fn parse_documents(yaml: &str, file_name: &str) -> Result<Vec<ImageSetConfig
 /// Parse one ImageSetConfiguration (strict, validated). A file with several YAML documents is
 /// an error naming the line of the second one: oc-mirror silently used only the first.
 pub fn parse_str(yaml: &str, file_name: &str) -> Result<ImageSetConfiguration, ConfigError> {
+    parse_str_with_warnings(yaml, file_name).map(|(cfg, _)| cfg)
+}
+
+/// [`parse_str`], also returning the warnings (deprecated or ignored fields, non-canonical
+/// key spellings, …) with their positions, for the CLI to print before it starts a run.
+pub fn parse_str_with_warnings(
+    yaml: &str,
+    file_name: &str,
+) -> Result<(ImageSetConfiguration, Vec<Diagnostic>), ConfigError> {
     let docs = decode_documents(yaml).map_err(|d| ConfigError::new(file_name, d))?;
     if docs.len() > 1 {
         return Err(ConfigError::single(file_name, several_documents(&docs)));
@@ -41,9 +50,10 @@ pub fn parse_str(yaml: &str, file_name: &str) -> Result<ImageSetConfiguration, C
         .into_iter()
         .next()
         .expect("decode_documents returns at least one document");
-    let errors: Vec<Diagnostic> = doc.validate_located().into_iter().filter(|d| d.is_error()).collect();
+    let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) =
+        doc.validate_located().into_iter().partition(|d| d.is_error());
     if errors.is_empty() {
-        Ok(doc.config)
+        Ok((doc.config, warnings))
     } else {
         Err(ConfigError::new(file_name, errors))
     }

@@ -268,3 +268,30 @@ fn several_documents_read_the_same_in_parse_str_and_diagnostics() {
     assert_eq!(&e.diagnostics[0], from_editor);
     assert_eq!(from_editor.line, Some(4));
 }
+
+#[test]
+fn load_with_warnings_returns_the_positioned_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("w.yaml");
+    std::fs::write(
+        &path,
+        format!("{HEAD}mirror:\n  additionalimages:\n  - name: a.io/b:c\n  samples:\n  - name: ruby\n"),
+    )
+    .unwrap();
+    let (cfg, warnings) = ferry_config::load_with_warnings(&path).unwrap();
+    assert_eq!(cfg.mirror.additional_images.len(), 1);
+    let shown: Vec<String> = warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(
+        shown
+            .iter()
+            .any(|w| w.starts_with("4:3: warning: `additionalimages` is accepted as `additionalImages`")),
+        "{shown:?}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|w| w.starts_with("6:3: warning: samples are not implemented")),
+        "{shown:?}"
+    );
+}
