@@ -146,6 +146,17 @@ pub fn apply_trust(store: &CredentialStore, opts: &mut ClientOptions) {
     }
 }
 
+/// [`apply_trust`] for a run with a destination: the destination's stored trust is merged with
+/// the `--dest-*` policy, never with the `--source-*` flags held in `opts.default_tls`.
+pub fn apply_trust_with_dest(store: &CredentialStore, opts: &mut ClientOptions, dest: Option<(&str, &TlsPolicy)>) {
+    if let Some((host, policy)) = dest {
+        opts.per_registry
+            .entry(host.to_string())
+            .or_insert_with(|| policy.clone());
+    }
+    apply_trust(store, opts);
+}
+
 fn merge_policy(flags: &TlsPolicy, stored: &TlsPolicy) -> TlsPolicy {
     TlsPolicy {
         skip_verify: flags.skip_verify || stored.skip_verify,
@@ -352,6 +363,41 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(merge_policy(&other_ca, &stored).ca_bundle, other_ca.ca_bundle);
+    }
+
+    #[test]
+    fn destination_trust_ignores_source_flags() {
+        ferry_auth::init_keyring(Some(KeyringBackend::Mock)).unwrap();
+        let dir = tempfile_dir();
+        let ca = dir.join("ca.pem");
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+        let mut store = CredentialStore::open(&dir).unwrap();
+        let trust = RegistryTrust {
+            ca_bundle: Some(ca.clone()),
+            ..Default::default()
+        };
+        store.set_trust("dest.example:5000", trust.clone()).unwrap();
+        store.set_trust("src.example", trust).unwrap();
+        let mut opts = ClientOptions {
+            default_tls: TlsPolicy {
+                plain_http: true,
+                ..Default::default()
+            },
+            ..ClientOptions::default()
+        };
+        apply_trust_with_dest(&store, &mut opts, Some(("dest.example:5000", &TlsPolicy::default())));
+        let d = &opts.per_registry["dest.example:5000"];
+        assert!(!d.plain_http, "--source-use-http must not reach the destination");
+        assert_eq!(d.ca_bundle.as_deref(), Some(ca.as_path()));
+        let s = &opts.per_registry["src.example"];
+        assert!(s.plain_http && s.ca_bundle.is_some());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ferry-cred-test-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
     }
 
     #[test]
