@@ -15,5 +15,6 @@ export default defineConfig({
     css: false,
     pool: "threads",
     maxWorkers: 2,
+    testTimeout: 20000,
   },
 });

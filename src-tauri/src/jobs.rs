@@ -162,9 +162,14 @@ where
         if let Some(p) = tracker.lock().unwrap().poll(Instant::now(), true) {
             let _ = channel.send(JobEvent::Progress(p));
         }
-        let (outcome, images, bytes) = match &result {
-            Ok(s) => ("succeeded".to_string(), s.images_copied + s.images_up_to_date, s.bytes),
-            Err(e) => (format!("{}: {e}", WireError::from_ref(e).code_str()), 0, 0),
+        let (outcome, images, bytes, sequence) = match &result {
+            Ok(s) => (
+                "succeeded".to_string(),
+                s.images_copied + s.images_up_to_date,
+                s.bytes,
+                s.sequence,
+            ),
+            Err(e) => (format!("{}: {e}", WireError::from_ref(e).code_str()), 0, 0, None),
         };
         append_history(
             &spec.data_dir,
@@ -172,7 +177,7 @@ where
                 id: job_id.clone(),
                 kind: spec.kind,
                 backend: spec.backend.clone(),
-                sequence: None,
+                sequence,
                 started_at,
                 images,
                 bytes,

@@ -173,6 +173,7 @@ pub async fn export(
     Ok(JobSummary {
         job_id: job_id.to_string(),
         kind: JobKind::MirrorToDisk,
+        sequence: Some(r.sequence),
         images_copied: r.images_packed as u32,
         images_up_to_date: (r.images - r.images_packed) as u32,
         failed: vec![],
@@ -247,6 +248,7 @@ pub async fn import(
     Ok(JobSummary {
         job_id: job_id.to_string(),
         kind: JobKind::DiskToMirror,
+        sequence: Some(r.sequence),
         images_copied: r.images_pushed as u32,
         images_up_to_date: r.images_up_to_date as u32,
         failed: vec![],
@@ -278,6 +280,7 @@ pub async fn mirror(
     Ok(JobSummary {
         job_id: job_id.to_string(),
         kind: JobKind::MirrorToMirror,
+        sequence: None,
         images_copied: r.images_copied as u32,
         images_up_to_date: r.images_up_to_date as u32,
         failed: vec![],

@@ -241,6 +241,8 @@ pub struct FailedImage {
 pub struct JobSummary {
     pub job_id: String,
     pub kind: JobKind,
+    /// The archive sequence written (export) or imported (import); None for mirror-to-mirror.
+    pub sequence: Option<u32>,
     pub images_copied: u32,
     pub images_up_to_date: u32,
     pub failed: Vec<FailedImage>,

@@ -6,7 +6,11 @@ import type { PartInfo } from "./PartInfo";
 /**
  * What a finished job did.
  */
-export type JobSummary = { jobId: string, kind: JobKind, imagesCopied: number, imagesUpToDate: number, failed: Array<FailedImage>, bytes: number, elapsedSecs: number, parts: Array<PartInfo>, 
+export type JobSummary = { jobId: string, kind: JobKind, 
+/**
+ * The archive sequence written (export) or imported (import); None for mirror-to-mirror.
+ */
+sequence: number | null, imagesCopied: number, imagesUpToDate: number, failed: Array<FailedImage>, bytes: number, elapsedSecs: number, parts: Array<PartInfo>, 
 /**
  * The folder holding mapping.txt, ICSP/IDMS/ITMS and the other results (imports, mirrors).
  */

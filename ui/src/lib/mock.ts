@@ -141,6 +141,7 @@ function runJob(kind: "mirrorToDisk" | "diskToMirror" | "mirrorToMirror", ch: Ch
         data: {
           jobId,
           kind,
+          sequence: kind === "mirrorToMirror" ? null : 1,
           imagesCopied: 1,
           imagesUpToDate: 0,
           failed: [],

@@ -127,7 +127,7 @@ export function ExportScreen() {
           <Alert
             variant={s.failed.length ? "warning" : "success"}
             isInline
-            title={`Export finished: ${s.imagesCopied} images copied, ${s.imagesUpToDate} already there, ${s.failed.length} failed, ${formatBytes(s.bytes)} in ${formatDuration(s.elapsedSecs)}`}
+            title={`Export finished${s.sequence !== null ? ` (sequence ${s.sequence})` : ""}: ${s.imagesCopied} images copied, ${s.imagesUpToDate} already there, ${s.failed.length} failed, ${formatBytes(s.bytes)} in ${formatDuration(s.elapsedSecs)}`}
           />
           <Table aria-label="Parts written" variant="compact">
             <Thead>

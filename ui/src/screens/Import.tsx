@@ -122,7 +122,7 @@ export function ImportScreen() {
       </div>
       {job.summary && (
         <Alert variant={job.summary.failed.length ? "warning" : "success"} isInline data-testid="import-summary"
-          title={`Import finished: ${job.summary.imagesCopied} pushed, ${job.summary.imagesUpToDate} already there, ${job.summary.failed.length} failed`}
+          title={`Import finished${job.summary.sequence !== null ? ` (sequence ${job.summary.sequence})` : ""}: ${job.summary.imagesCopied} pushed, ${job.summary.imagesUpToDate} already there, ${job.summary.failed.length} failed`}
           actionLinks={job.summary.resultsDir ? <Button variant="link" isInline onClick={() => go("results")}>Open the results</Button> : undefined}
         />
       )}
