@@ -90,8 +90,14 @@ fn keyutils_usable() -> bool {
     if test_store() == "secret-service" {
         return std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
     }
-    Command::new("keyctl")
-        .args(["show", "@s"])
+    // Ask ferry itself: exporting an empty set opens the keyring (and probes it) without
+    // storing anything. Some environments show a session keyring but refuse to use it.
+    let t = tempfile::tempdir().unwrap();
+    Command::new(FERRY)
+        .args(["auth", "export", "-o"])
+        .arg(t.path().join("probe.json"))
+        .env("FERRY_CONFIG_DIR", t.path())
+        .env("FERRY_KEYRING", "keyutils")
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
