@@ -496,3 +496,33 @@ fn mirror_section_of_real_metadata_round_trips_as_json() {
         .to_string();
     assert!(err.contains("unknown field `tag`"), "{err}");
 }
+
+/// Files saved by Windows editors (CRLF line ends, a UTF-8 byte-order mark) mean the same
+/// configuration, with the same finding positions, as the original fixture.
+#[test]
+fn crlf_and_bom_copies_of_every_fixture_are_the_same_configuration() {
+    let Some(root) = fixtures_root() else { return };
+    let mut n = 0;
+    for (rel, text) in parseable_single_docs(&root) {
+        let cfg = parse_str(&text, &rel).unwrap();
+        let positions = |t: &str| {
+            ferry_config::diagnostics(t)
+                .into_iter()
+                .map(|d| (d.path, d.line, d.column, d.severity))
+                .collect::<Vec<_>>()
+        };
+        let expected = positions(&text);
+        let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+        for (what, variant) in [
+            ("CRLF", crlf.clone()),
+            ("BOM", format!("\u{feff}{text}")),
+            ("BOM+CRLF", format!("\u{feff}{crlf}")),
+        ] {
+            let again = parse_str(&variant, &rel).unwrap_or_else(|e| panic!("{rel} ({what}): {e}"));
+            assert_eq!(again, cfg, "{rel} ({what})");
+            assert_eq!(positions(&variant), expected, "{rel} ({what}): finding positions moved");
+        }
+        n += 1;
+    }
+    assert!(n >= 35, "only {n} fixtures");
+}
