@@ -61,22 +61,14 @@ pub fn build_client(settings: &RegistrySettings, dest_registry: Option<&str>) ->
         plain_http: settings.dest_use_http,
         ca_bundle: settings.ca_bundle.clone(),
     };
-    let mut per_registry = HashMap::new();
-    if let Some(host) = dest_registry.filter(|_| settings.dest_skip_tls || settings.dest_use_http) {
-        per_registry.insert(host.to_string(), dest_policy.clone());
-    }
     let mut opts = ClientOptions {
         default_tls: source,
-        per_registry,
+        per_registry: HashMap::new(),
         max_per_registry: settings.max_per_registry.max(1),
         ..ClientOptions::default()
     };
-    // Trust saved per registry (`ferry auth trust`, the app's trust settings) applies to hosts
-    // the run's flags did not set.
-    crate::credentials::apply_trust(&store, &mut opts);
-    // The destination never inherits the --source-* flags.
-    if let Some(host) = dest_registry {
-        opts.per_registry.entry(host.to_string()).or_insert(dest_policy);
-    }
+    // Trust saved per registry (`ferry auth trust`, the app's trust settings) is merged with the
+    // run's flags; the destination's with the --dest-* flags, never with the --source-* ones.
+    crate::credentials::apply_trust_with_dest(&store, &mut opts, dest_registry.map(|h| (h, &dest_policy)));
     RegistryClient::new(creds, opts)
 }
