@@ -173,7 +173,11 @@ fn init_logging(verbose: u8) {
 }
 
 fn load_config(path: &std::path::Path) -> anyhow::Result<ferry_api::config::ImageSetConfiguration> {
-    ferry_api::config::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+    let (cfg, warnings) = ferry_api::config::load_with_warnings(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for w in warnings {
+        eprintln!("{}:{w}", path.display());
+    }
+    Ok(cfg)
 }
 
 async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
