@@ -44,7 +44,7 @@ async fn mirrors_additional_images_and_writes_results() {
         "v1",
         &ImageSpec {
             format: ImageFormat::DockerV2S2,
-            layers: vec![base.clone(), layer(1 << 20, 2)],
+            layers: vec![base, layer(1 << 20, 2)],
             platforms: vec![],
         },
     )
@@ -55,7 +55,7 @@ async fn mirrors_additional_images_and_writes_results() {
         "v2",
         &ImageSpec {
             format: ImageFormat::Oci,
-            layers: vec![base.clone(), layer(512 << 10, 3)],
+            layers: vec![base, layer(512 << 10, 3)],
             platforms: vec![],
         },
     )
