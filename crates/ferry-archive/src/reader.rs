@@ -126,6 +126,20 @@ impl ArchiveSet {
             )));
         }
         let name_sequence = seqs.first().copied();
+        // The writer keeps a journal beside the parts until the set is complete. If it is still
+        // there, the set is being written or its run was interrupted: its parts can look whole
+        // (a part may have just been closed), so only the journal tells. Never read it as done.
+        if let Some(seq) = name_sequence {
+            let journal = crate::writer::journal_path(&search_dir, seq);
+            if journal.exists() {
+                return Err(Error::Archive(format!(
+                    "{}: sequence {seq} was not finished (its run was interrupted or is still writing, see {}); \
+                     run the same `ferry mirror ... file://` command again to complete it, then copy the parts",
+                    search_dir.display(),
+                    journal.display()
+                )));
+            }
+        }
         let mut parts: Vec<PartFile> = Vec::new();
         for f in &files {
             let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();

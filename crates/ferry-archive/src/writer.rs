@@ -95,7 +95,7 @@ pub struct ArchiveWriter {
 fn state_path(dir: &Path, seq: u32) -> PathBuf {
     dir.join(format!(".mirror_seq{seq}.ferry-state.json"))
 }
-fn journal_path(dir: &Path, seq: u32) -> PathBuf {
+pub(crate) fn journal_path(dir: &Path, seq: u32) -> PathBuf {
     dir.join(format!(".mirror_seq{seq}.ferry-journal"))
 }
 
