@@ -13,8 +13,11 @@
 //!
 //! The harness never uses ferry-registry: it pushes and reads with its own plain HTTP calls.
 
+mod fixtures;
 mod image;
 mod server;
+
+pub use fixtures::{fixture, fixtures};
 
 pub use image::{
     blob_digest, get_manifest, manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, PushedImage,
