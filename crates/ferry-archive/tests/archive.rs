@@ -409,15 +409,7 @@ async fn resumes_from_the_journal_after_an_interruption() {
 }
 
 fn fixtures() -> Option<PathBuf> {
-    let p = std::env::var_os("FERRY_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"));
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("SKIPPED: fixtures not found at {} (set FERRY_FIXTURES)", p.display());
-        None
-    }
+    ferry_testkit::fixtures()
 }
 
 #[test]

@@ -87,11 +87,7 @@ esac"#,
     assert!(ferry_auth::helpers::helper_get("../x", "h").is_err());
 
     // The real shape from containers/image's fixtures: credHelpers only.
-    let fx = std::env::var_os("FERRY_FIXTURES")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"))
-        .join("registry-auth/image/pkg/docker/config/testdata/config.json");
-    if fx.is_file() {
+    if let Some(fx) = ferry_testkit::fixture("registry-auth/image/pkg/docker/config/testdata/config.json") {
         let text = std::fs::read_to_string(&fx).unwrap();
         let parsed = ferry_auth::parse_auth_json(&text, "config.json").unwrap();
         assert_eq!(
@@ -99,7 +95,5 @@ esac"#,
             Some("helper-registry")
         );
         assert!(parsed.entries.is_empty());
-    } else {
-        eprintln!("skipped fixture part: {} not found", fx.display());
     }
 }

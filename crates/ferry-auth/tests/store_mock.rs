@@ -18,10 +18,7 @@ fn b64(s: &str) -> String {
 }
 
 fn fixtures() -> Option<PathBuf> {
-    let p = std::env::var_os("FERRY_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"));
-    p.is_dir().then_some(p)
+    ferry_testkit::fixtures()
 }
 
 fn all_files(dir: &Path) -> Vec<PathBuf> {
@@ -295,10 +292,7 @@ fn keyring_mock_failure_surfaces_as_a_clear_error() {
 
 #[test]
 fn real_auth_file_fixtures_parse() {
-    let Some(fx) = fixtures() else {
-        eprintln!("skipped: fixtures not found (set FERRY_FIXTURES or put shared/fixtures beside the repo)");
-        return;
-    };
+    let Some(fx) = fixtures() else { return };
     let dir = fx.join("registry-auth/image/pkg/docker/config/testdata");
     let full = ferry_auth::AuthFileResolver::load(&[dir.join("full.json")]).unwrap();
     // "index.docker.io" and "docker.io" both normalise to docker.io; the first listed wins.

@@ -5,20 +5,7 @@ use ferry_config::{parse_documents, parse_str, ImageSetConfiguration};
 use std::path::{Path, PathBuf};
 
 fn fixtures_root() -> Option<PathBuf> {
-    let dir = match std::env::var_os("FERRY_FIXTURES") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
-    };
-    let oc = dir.join("oc-mirror");
-    if oc.is_dir() {
-        Some(oc)
-    } else {
-        eprintln!(
-            "SKIPPED: oc-mirror fixtures not found at {} (set FERRY_FIXTURES to the shared fixtures folder)",
-            oc.display()
-        );
-        None
-    }
+    ferry_testkit::fixture("oc-mirror")
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -455,15 +455,7 @@ mod tests {
     use super::*;
 
     fn fixtures() -> Option<PathBuf> {
-        let p = std::env::var_os("FERRY_FIXTURES")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"));
-        if p.is_dir() {
-            Some(p)
-        } else {
-            eprintln!("SKIPPED: fixtures not found at {} (set FERRY_FIXTURES)", p.display());
-            None
-        }
+        ferry_testkit::fixtures()
     }
 
     #[test]
