@@ -31,13 +31,26 @@ APP="$TARGET_DIR/debug/ferry-desktop"
 WORK=$(mktemp -d /tmp/ferry-desktop-e2e.XXXXXX)
 PIDS=()
 cleanup() {
+  local status=$? pid leaked
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Every test stops what it starts: anything still running from this run's folder is a leak
+  # (the registries' command lines name their config under $WORK) and fails the suite.
+  leaked=$(pgrep -f -- "$WORK/" || true)
+  if [ -n "$leaked" ]; then
+    echo "error: processes started by this suite still run after cleanup: $leaked" >&2
+    kill $leaked 2>/dev/null || true
+    status=1
+  fi
   rm -rf "$WORK"
+  exit "$status"
 }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-start_registry() { # name -> prints host:port
+# Runs in this shell (never inside $(...)), so the PID reaches PIDS and cleanup stops it;
+# the address is returned in REGISTRY_ADDR.
+start_registry() { # name -> sets REGISTRY_ADDR=host:port
   local name=$1 port
   port=$(free_port)
   mkdir -p "$WORK/$name/data"
@@ -54,10 +67,10 @@ YML
     sleep 0.1
   done
   curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null || { cat "$WORK/$name/log"; echo "registry $name did not start" >&2; exit 1; }
-  echo "127.0.0.1:$port"
+  REGISTRY_ADDR="127.0.0.1:$port"
 }
-SRC=$(start_registry src)
-DST=$(start_registry dst)
+start_registry src; SRC=$REGISTRY_ADDR
+start_registry dst; DST=$REGISTRY_ADDR
 echo "== registries: source $SRC, destination $DST"
 
 python3 ui/e2e/make-oci-image.py "$WORK/oci" 1 >/dev/null

@@ -16,11 +16,15 @@ cargo clippy --all-targets -- -D warnings
 echo "== engine and CLI tests (real docker-registry on loopback)"
 cargo test --no-fail-fast
 
+# Every suite runs, always: a missing or non-executable script is a failure, never a silent skip
+# (a CI run must not pass without the keyring, UI and desktop tests).
 for extra in scripts/test-keyring.sh scripts/test-ui.sh scripts/test-desktop-e2e.sh; do
-  if [ -x "$extra" ]; then
-    echo "== $extra"
-    "$extra"
+  if [ ! -f "$extra" ]; then
+    echo "error: $extra is missing; every suite must run (restore it from git)" >&2
+    exit 1
   fi
+  echo "== $extra"
+  bash "$extra"
 done
 
 echo "== all tests passed in $(( $(date +%s) - start ))s"
