@@ -1,0 +1,166 @@
+//! Manifests: GET (verified against a digest reference), HEAD for the digest, PUT, DELETE.
+
+use crate::client::{Host, Registry};
+use crate::errors::status_error;
+use crate::request::{content_type, read_limited, Req, ReqBody};
+use crate::MAX_MANIFEST_BYTES;
+use ferry_types::media::{self, ManifestView};
+use ferry_types::{Digest, Error, Manifest, Result};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+
+pub(crate) fn manifest_name(host: &str, repo: &str, reference: &str) -> String {
+    if reference.contains(':') {
+        format!("manifest {host}/{repo}@{reference}")
+    } else {
+        format!("manifest {host}/{repo}:{reference}")
+    }
+}
+
+impl Registry {
+    pub async fn delete_manifest(&self, repo: &str, digest: &Digest) -> Result<()> {
+        let h = self.client.host(&self.host)?;
+        let _slot = h.slots.acquire().await.expect("semaphore closed");
+        let op = format!("delete {}", manifest_name(&h.name, repo, &digest.to_string()));
+        let resp = self
+            .client
+            .send(
+                &h,
+                Req::new(
+                    Method::DELETE,
+                    self.url(&h, &format!("{repo}/manifests/{digest}")),
+                    Some(repo),
+                    &op,
+                ),
+            )
+            .await?;
+        match resp.status() {
+            s if s.is_success() => Ok(()),
+            StatusCode::NOT_FOUND => Err(Error::NotFound {
+                what: manifest_name(&h.name, repo, &digest.to_string()),
+                hint: None,
+            }),
+            _ => Err(status_error(&h.name, &op, Some((repo, "delete")), resp).await),
+        }
+    }
+
+    async fn fetch_manifest(&self, h: &Host, repo: &str, reference: &str, method: Method) -> Result<reqwest::Response> {
+        let what = manifest_name(&h.name, repo, reference);
+        let op = format!("{method} {what}");
+        let req = Req::new(
+            method,
+            self.url(h, &format!("{repo}/manifests/{reference}")),
+            Some(repo),
+            &op,
+        )
+        .header(ACCEPT, media::MANIFEST_ACCEPT);
+        self.client.send(h, req).await
+    }
+
+    pub(crate) async fn manifest_get(&self, repo: &str, reference: &str) -> Result<Manifest> {
+        let h = self.client.host(&self.host)?;
+        let _slot = h.slots.acquire().await.expect("semaphore closed");
+        let what = manifest_name(&h.name, repo, reference);
+        let resp = self.fetch_manifest(&h, repo, reference, Method::GET).await?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Err(Error::NotFound {
+                what,
+                hint: Some("check the repository and tag (or digest) exist on the registry".into()),
+            });
+        }
+        if !resp.status().is_success() {
+            return Err(status_error(&h.name, &format!("GET {what}"), Some((repo, "pull")), resp).await);
+        }
+        let announced = content_type(&resp);
+        let bytes = read_limited(&h.name, &format!("GET {what}"), resp, MAX_MANIFEST_BYTES).await?;
+        let view = ManifestView::parse(&bytes).map_err(|e| Error::Registry {
+            registry: h.name.clone(),
+            operation: format!("GET {what}"),
+            status: 200,
+            detail: format!("the manifest is not valid JSON: {e}"),
+        })?;
+        let media_type = match announced.as_deref() {
+            Some(ct) if ct != "application/json" && ct != "text/plain" && ct != "application/octet-stream" => {
+                ct.to_string()
+            }
+            _ if view.schema_version == 1 => media::DOCKER_V2S1_SIGNED.to_string(),
+            _ => view.effective_media_type("").to_string(),
+        };
+        let manifest = Manifest::new(bytes, media_type);
+        if let Ok(expected) = Digest::parse(reference) {
+            if manifest.digest != expected {
+                return Err(Error::DigestMismatch {
+                    what,
+                    expected: expected.to_string(),
+                    actual: manifest.digest.to_string(),
+                });
+            }
+        }
+        Ok(manifest)
+    }
+
+    pub(crate) async fn manifest_head_digest(&self, repo: &str, reference: &str) -> Result<Option<Digest>> {
+        let h = self.client.host(&self.host)?;
+        let _slot = h.slots.acquire().await.expect("semaphore closed");
+        let what = manifest_name(&h.name, repo, reference);
+        let resp = self.fetch_manifest(&h, repo, reference, Method::HEAD).await?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => return Ok(None),
+            s if s.is_success() => {
+                if let Some(d) = resp
+                    .headers()
+                    .get("docker-content-digest")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| Digest::parse(v.trim()).ok())
+                {
+                    return Ok(Some(d));
+                }
+            }
+            _ => return Err(status_error(&h.name, &format!("HEAD {what}"), Some((repo, "pull")), resp).await),
+        }
+        // No Docker-Content-Digest: hash the manifest itself.
+        let resp = self.fetch_manifest(&h, repo, reference, Method::GET).await?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => {
+                let bytes = read_limited(&h.name, &format!("GET {what}"), resp, MAX_MANIFEST_BYTES).await?;
+                Ok(Some(Digest::of(&bytes)))
+            }
+            _ => Err(status_error(&h.name, &format!("GET {what}"), Some((repo, "pull")), resp).await),
+        }
+    }
+
+    pub(crate) async fn manifest_put(&self, repo: &str, reference: &str, manifest: &Manifest) -> Result<()> {
+        let h = self.client.host(&self.host)?;
+        let _slot = h.slots.acquire().await.expect("semaphore closed");
+        let what = manifest_name(&h.name, repo, reference);
+        let op = format!("PUT {what}");
+        let mut req = Req::new(
+            Method::PUT,
+            self.url(&h, &format!("{repo}/manifests/{reference}")),
+            Some(repo),
+            &op,
+        )
+        .header(CONTENT_TYPE, &manifest.media_type);
+        req.body = ReqBody::Bytes(manifest.bytes.clone());
+        let resp = self.client.send(&h, req).await?;
+        if !resp.status().is_success() {
+            return Err(status_error(&h.name, &op, Some((repo, "push")), resp).await);
+        }
+        if let Some(d) = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Digest::parse(v.trim()).ok())
+        {
+            if d != manifest.digest {
+                return Err(Error::DigestMismatch {
+                    what,
+                    expected: manifest.digest.to_string(),
+                    actual: format!("{d} (the registry rewrote the manifest)"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
