@@ -8,7 +8,11 @@
 //!                            v2/<repo>/manifests/<tag>           (symlink -> sha256:<hex>)
 //!                            blobs/sha256:<hex>                  (every blob once, flattened)
 //! mirror_seq<N>_000001.tar   ...
-//! last part                  ferry/parts.json                    (integrity list, see below)
+//! last part(s)               catalogs/<registry>/<ns>/<name>/<tag-or-digest>/{index/index.json,layout/...}
+//!                            charts/<chart>-<version>.tgz        (folder always present, maybe empty)
+//!                            cincinnati/cincinnati-graph-data.tar.gz
+//!                            release-signatures/signature-sha256-<16hex>.json  (folder always present)
+//!                            ferry/parts.json                    (integrity list, see below)
 //! mirror_seq<N>.parts.json   (sidecar next to the tars)
 //! ```
 //!
@@ -19,12 +23,29 @@
 //! flow), so no staging copy of the image set ever exists on disk. Parts are split with
 //! oc-mirror's split-before-write rule, counting real bytes on disk (headers, padding and the
 //! end-of-archive marker), so no part exceeds `archiveSize` except a part holding a single blob
-//! that is larger on its own (a warning, or an error with `strict`).
+//! (or extra-files folder) that is larger on its own (a warning, or an error with `strict`).
 //!
 //! Tar entries of one part must be written one after another, so writes are serialised by a
 //! mutex held for the duration of one entry; the copy engine still fetches manifests, checks
-//! and opens the next blob in parallel. A failed or short blob is rolled back (the part is
-//! truncated to where the entry started), so a part never holds half an entry.
+//! and opens the next blob in parallel.
+//!
+//! Every entry is all-or-nothing: on any error the part is truncated back to where the entry
+//! started, and when the writing future is dropped half-way (the copy engine aborts the sibling
+//! transfers of an image that failed) the part stays marked dirty and the next entry truncates
+//! it first, so no partial bytes ever sit in front of a later entry. Each blob, extra file and
+//! closed part is a commit point: the part is fsynced, then the journal line is written and
+//! fsynced. Small entries (manifests, tag links) are journaled without their own fsync; the
+//! next commit point covers them, and a resume re-checks them anyway.
+//!
+//! # Extra files ([`ArchiveWriter::add_file`], [`ArchiveSet::files`], [`ArchiveSet::extract_file`])
+//!
+//! Operator catalogs, charts, release signatures and graph data go where oc-mirror puts them
+//! (`catalogs/`, `charts/`, `release-signatures/`, `cincinnati/`). oc-mirror 4.11 extracts each of
+//! these folders from a single part, starting at the folder's directory entry and stopping at the
+//! first entry outside it, and it refuses a set without `charts` ("file charts not found in
+//! archive"). So `add_file` checks and records the file and [`ArchiveWriter::finish`] writes each
+//! folder in one piece, in one part; the source files must stay in place until `finish` returns.
+//! See `writer/extras.rs` for the exact rules and their source in oc-mirror.
 //!
 //! # Integrity list
 //!
@@ -40,11 +61,16 @@
 //! # Resume
 //!
 //! While a set is being written, `.mirror_seq<N>.ferry-state.json` (uid, plan key, metadata)
-//! and `.mirror_seq<N>.ferry-journal` (one line per entry fully written and verified, one per
-//! closed part) sit next to the parts. A run killed at any point and started again with the
-//! same plan truncates the part in progress back to its last journaled entry and continues:
-//! blobs already written are not downloaded again. Only when the last part is closed and the
-//! sidecar written are the state files removed; until then the set is never reported as done.
+//! and `.mirror_seq<N>.ferry-journal` (one line per entry fully written, with where its data is
+//! and its sha256, and one per closed part) sit next to the parts. A run killed at any point and
+//! started again with the same plan keeps what still checks out (closed parts: size and the
+//! digest of their last entry; the part in progress: every entry re-hashed), cuts the rest and
+//! continues: blobs already written are not downloaded again. Only when the last part is closed
+//! and the sidecar written are the state files removed; until then the set is never reported as
+//! done.
+//!
+//! A finished set of the same sequence already in the folder (parts without resume state) is
+//! never overwritten: [`ArchiveWriter::create`] refuses, naming the parts and the way out.
 //!
 //! # Reading ([`ArchiveSet`], [`ArchiveSource`])
 //!
@@ -53,6 +79,7 @@
 //! archive or device files are refused. [`ArchiveSource`] implements [`ImageSource`] over the
 //! index, falling back to another source (the target registry) for blobs of earlier sequences.
 
+mod files;
 mod reader;
 mod verify;
 mod writer;
@@ -60,7 +87,7 @@ mod writer;
 pub use reader::sniff_media_type;
 pub use reader::{ArchiveSet, ArchiveSource, EntryLoc, PartFile};
 pub use verify::{describe, describe_set, verify_set, DescribedImage, Description, VerifyReport};
-pub use writer::{ArchiveWriter, WriterOptions, WriterStats};
+pub use writer::{ArchiveWriter, WriterOptions, WriterStats, EXTRA_FOLDERS};
 
 use serde::{Deserialize, Serialize};
 
