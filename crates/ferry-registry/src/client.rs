@@ -153,8 +153,8 @@ impl RegistryClient {
         self.registry(host).list_tags(repo).await
     }
 
-    /// Deletes a manifest by digest (the registry must allow deletes).
-    pub async fn delete_manifest(&self, host: &str, repo: &str, digest: &Digest) -> Result<()> {
+    /// Deletes a manifest by digest; see [`Registry::delete_manifest`] (`false`: it was gone).
+    pub async fn delete_manifest(&self, host: &str, repo: &str, digest: &Digest) -> Result<bool> {
         self.registry(host).delete_manifest(repo, digest).await
     }
 

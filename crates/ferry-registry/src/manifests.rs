@@ -18,27 +18,54 @@ pub(crate) fn manifest_name(host: &str, repo: &str, reference: &str) -> String {
 }
 
 impl Registry {
-    pub async fn delete_manifest(&self, repo: &str, digest: &Digest) -> Result<()> {
+    /// `DELETE /v2/<repo>/manifests/<digest>`: `Ok(true)` when deleted, `Ok(false)` when the
+    /// registry no longer had it (404 counts as done: Quay's GC removes list children first, and
+    /// a rerun after an interrupted prune meets the ones already gone). Tags pointing at the
+    /// digest go with it; blobs are left to the registry's garbage collector. 405 (deletion
+    /// disabled) and 401/403 (no delete rights) are explained with what to change.
+    pub async fn delete_manifest(&self, repo: &str, digest: &Digest) -> Result<bool> {
         let h = self.client.host(&self.host)?;
         let _slot = h.slots.acquire().await.expect("semaphore closed");
-        let op = format!("delete {}", manifest_name(&h.name, repo, &digest.to_string()));
-        let resp = self
-            .client
-            .send(
-                &h,
-                Req::new(
-                    Method::DELETE,
-                    self.url(&h, &format!("{repo}/manifests/{digest}")),
-                    Some(repo),
-                    &op,
-                ),
-            )
-            .await?;
+        let what = manifest_name(&h.name, repo, &digest.to_string());
+        let op = format!("DELETE {what}");
+        let req = Req::new(
+            Method::DELETE,
+            self.url(&h, &format!("{repo}/manifests/{digest}")),
+            Some(repo),
+            &op,
+        );
+        let resp = match self.client.send(&h, req).await {
+            Ok(r) => r,
+            Err(Error::Unauthorized { registry, tried }) => {
+                return Err(Error::Registry {
+                    registry,
+                    operation: op,
+                    status: 401,
+                    detail: format!(
+                        "unauthorized image deletion (credentials tried: {tried}): the account needs delete rights \
+                         on {repo} (Quay: admin on the repository; Harbor: maintainer or project admin; a token \
+                         server must grant the \"delete\" action), or run without --prune to keep the images"
+                    ),
+                })
+            }
+            Err(e) => return Err(e),
+        };
         match resp.status() {
-            s if s.is_success() => Ok(()),
-            StatusCode::NOT_FOUND => Err(Error::NotFound {
-                what: manifest_name(&h.name, repo, &digest.to_string()),
-                hint: None,
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            StatusCode::METHOD_NOT_ALLOWED => Err(Error::Registry {
+                registry: h.name.clone(),
+                operation: op,
+                status: 405,
+                detail: "image deletion is not permitted on this registry: enable it (registry:2 / distribution: \
+                         REGISTRY_STORAGE_DELETE_ENABLED=true, or storage.delete.enabled: true in its config) or \
+                         run without --prune to keep the images"
+                    .into(),
+            }),
+            StatusCode::FORBIDDEN => Err(Error::Denied {
+                registry: h.name.clone(),
+                repository: repo.to_string(),
+                action: "delete".into(),
             }),
             _ => Err(status_error(&h.name, &op, Some((repo, "delete")), resp).await),
         }

@@ -206,18 +206,20 @@ async fn tags_and_delete() {
     let err = client.list_tags(&reg.host(), "ns/none").await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound, "{err}");
 
-    client
+    assert!(client
         .delete_manifest(&reg.host(), "ns/app", &img.digest)
         .await
-        .unwrap();
+        .unwrap());
     assert_eq!(manifest_digest(&reg, "ns/app", "v1").await, None);
-    let err = client
+    // Every tag of the digest went with it.
+    assert_eq!(manifest_digest(&reg, "ns/app", "latest").await, None);
+    // Already gone (404) counts as done, reported as "was not there".
+    assert!(!client
         .delete_manifest(&reg.host(), "ns/app", &img.digest)
         .await
-        .unwrap_err();
-    assert_eq!(err.code(), ErrorCode::NotFound, "{err}");
+        .unwrap());
 
-    // A registry without delete support says so.
+    // A registry without delete support says so, and what to change.
     let nodel = RegistryServer::start(RegistryOpts::default());
     let img = image(&nodel, "ns/app", ImageFormat::Oci, 21).await;
     let err = client
@@ -225,7 +227,57 @@ async fn tags_and_delete() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Registry { status: 405, .. }), "{err}");
-    assert!(err.to_string().contains(&nodel.host()), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains(&nodel.host()) && msg.contains("ns/app"), "{msg}");
+    assert!(
+        msg.contains("REGISTRY_STORAGE_DELETE_ENABLED=true") && msg.contains("without --prune"),
+        "{msg}"
+    );
+    assert_eq!(manifest_digest(&nodel, "ns/app", "v1").await, Some(img.digest));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_without_rights_is_explained() {
+    // htpasswd registry with deletes on: an anonymous client gets 401 and is told about rights.
+    let reg = RegistryServer::start(RegistryOpts {
+        auth: Some(("alice".into(), "correct horse".into())),
+        delete_enabled: true,
+        ..Default::default()
+    });
+    let img = image(&reg, "team/app", ImageFormat::DockerV2S2, 50).await;
+    let err = anon_http()
+        .delete_manifest(&reg.host(), "team/app", &img.digest)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Registry { status: 401, .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&reg.host()) && msg.contains("delete rights on team/app") && msg.contains("without --prune"),
+        "{msg}"
+    );
+    assert_eq!(manifest_digest(&reg, "team/app", "v1").await, Some(img.digest.clone()));
+
+    // A registry that authenticates but forbids deletion (403): denied, naming the action.
+    let server = Httpd::start(|req| async move {
+        match req.method.as_str() {
+            "DELETE" => Response::new(
+                403,
+                r#"{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}"#,
+            ),
+            _ => Response::new(200, "{}"),
+        }
+    })
+    .await;
+    let err = anon_http()
+        .delete_manifest(&server.host(), "team/app", &img.digest)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Denied, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&server.host()) && msg.contains("team/app") && msg.contains("delete"),
+        "{msg}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
