@@ -2,6 +2,7 @@
 //! and flags where they apply.
 
 mod auth;
+mod disk;
 mod progress;
 
 use anyhow::Context as _;
@@ -190,6 +191,7 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
         dest_use_http: a.dest_use_http,
         ca_bundle: a.ca_bundle.clone(),
         max_per_registry: a.max_per_registry,
+        ..Default::default()
     };
     let opts = MirrorOptions {
         registry: settings,
@@ -217,6 +219,17 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             let config = a.config.as_ref().context("mirror-to-mirror needs --config FILE")?;
             let cfg = load_config(config)?;
             let selection = ImageSelection::from_config(&cfg)?;
+            if a.strict_archive {
+                anyhow::bail!(
+                    "--strict-archive limits the size of archive parts written to file://; a docker:// target gets no archive. Drop the flag"
+                );
+            }
+            let opts = MirrorOptions {
+                ignore_history: a.ignore_history,
+                skip_metadata_check: a.skip_metadata_check,
+                ..opts
+            }
+            .with_config(&cfg);
             let ui = progress::ProgressUi::new();
             let report = ferry_api::mirror::mirror_to_mirror(&selection, &destination, &opts, ui.sink(), cancel).await;
             ui.finish();
@@ -239,6 +252,7 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
                     report.seconds,
                     report.results_dir.display()
                 );
+                disk::print_apply_for_dir(&report.results_dir);
             }
             Ok(())
         }
@@ -252,41 +266,7 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             let ui = progress::ProgressUi::new();
             let report = ferry_api::disk::mirror_to_disk(&cfg, dir, &dopts, ui.sink(), cancel).await;
             ui.finish();
-            let report = report?;
-            if !report.written {
-                println!("No updates detected, process stopping: every image of the set was shipped before (sequence stays {})", report.sequence);
-                return Ok(());
-            }
-            for (digest, size) in &report.oversized {
-                eprintln!(
-                    "warning: blob {digest} ({}) is larger than archiveSize and has a part of its own",
-                    progress::human_bytes(*size)
-                );
-            }
-            println!(
-                "wrote sequence {} (uid {}) to {}: {} images, {} new blobs ({}), {} parts{}",
-                report.sequence,
-                report.uid,
-                report.dir.display(),
-                report.images_packed,
-                report.blobs_written,
-                progress::human_bytes(report.blob_bytes_written),
-                report.parts.len(),
-                if report.blobs_resumed > 0 {
-                    format!(", {} blobs kept from the interrupted run", report.blobs_resumed)
-                } else {
-                    String::new()
-                }
-            );
-            for p in &report.parts {
-                println!(
-                    "  {}  {}  {}",
-                    p.sha256.as_deref().unwrap_or("-"),
-                    p.size.map(progress::human_bytes).unwrap_or_default(),
-                    p.name
-                );
-            }
-            Ok(())
+            disk::print_disk_report(&report?)
         }
     }
 }
@@ -299,6 +279,8 @@ fn disk_options(a: &MirrorArgs, opts: MirrorOptions) -> ferry_api::disk::DiskOpt
         skip_metadata_check: a.skip_metadata_check,
         workspace: opts.workspace,
         continue_on_error: a.continue_on_error,
+        skip_missing: a.skip_missing,
+        dry_run: a.dry_run,
         ..Default::default()
     }
 }
@@ -314,18 +296,7 @@ async fn run_import(
     let ui = progress::ProgressUi::new();
     let report = ferry_api::disk::disk_to_mirror(&from, &destination, &dopts, ui.sink(), cancel).await;
     ui.finish();
-    let report = report?;
-    println!(
-        "imported sequence {} (uid {}): {} images pushed, {} already present, {} copied in {:.1}s; results in {}",
-        report.sequence,
-        report.uid,
-        report.images_pushed,
-        report.images_up_to_date,
-        progress::human_bytes(report.bytes_copied),
-        report.seconds,
-        report.results_dir.display()
-    );
-    Ok(())
+    disk::print_import_report(&report?)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -449,7 +420,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(disk::exit_code(&e))
         }
     }
 }

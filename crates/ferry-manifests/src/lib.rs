@@ -8,11 +8,38 @@
 //! and an ICSP that overflows the 250 000-byte limit continues as `<kind>-1`, `<kind>-2`… (v1
 //! named every overflow `<kind>-0`). Newer clusters get the same content as
 //! ImageDigestMirrorSet, and images referenced by tag as ImageTagMirrorSet.
+//!
+//! ## Results folder and how planners add to it
+//! [`write_results`]`(workspace, epoch, images, &extras)` writes `results-<epoch>/` atomically
+//! (assembled under a hidden `.partial` name, renamed when complete) and returns
+//! [`WrittenResults`]: the files and the [`ApplyCommands`], one `oc apply` command per cluster
+//! version (ICSP before OpenShift 4.13; IDMS + ITMS from 4.13; never both).
+//! Planners never edit this crate to add documents: they fill a [`ResultsExtras`]:
+//!
+//! ```
+//! let mut extras = ferry_manifests::ResultsExtras::new();
+//! extras.add_manifest("catalogSource-redhat-operator-index.yaml", "kind: CatalogSource\n"); // applied
+//! extras.add_manifest("release-signatures/signature-sha256-0123456789abcdef.json", "{}\n"); // applied
+//! extras.add_file("charts.txt", "podinfo-6.5.0.tgz\n"); // handed over, not applied
+//! // extras.add_copy("charts/podinfo-6.5.0.tgz", "/path/to/podinfo-6.5.0.tgz"); // streamed copy
+//! let dir = tempfile::tempdir().unwrap();
+//! let written = ferry_manifests::write_results(dir.path(), 1700000000, &[], &extras).unwrap();
+//! assert!(written.apply.from_4_13_command().unwrap().contains("catalogSource-"));
+//! ```
+//!
+//! Which images go in is the workflow's decision (ferry-api): results cover everything mirrored
+//! to the target so far, so each document name (`generic-0`…) stays stable per target and a
+//! later run's file replaces an earlier one's with a superset.
 
-use ferry_types::{ImageKind, ImageRef, MirrorGroup};
-use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use ferry_types::{ImageKind, ImageRef};
+
+mod resources;
+mod results;
+
+pub use resources::{icsp_yaml, idms_yaml, itms_yaml, ICSP_SIZE_LIMIT};
+pub use results::{
+    write_results, ApplyCommands, ResultsExtras, WrittenResults, ICSP_FILE, IDMS_FILE, ITMS_FILE, MAPPING_FILE,
+};
 
 /// One mirrored image: where it came from and where it went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +50,6 @@ pub struct MappedImage {
     pub dest: ImageRef,
     pub kind: ImageKind,
 }
-
-/// Size limit of one ICSP document, as in oc-mirror.
-pub const ICSP_SIZE_LIMIT: usize = 250_000;
 
 /// `mapping.txt`: one `source=destination` line per image, sorted, source digest-first,
 /// destination tag-first.
@@ -61,200 +85,10 @@ pub fn parse_mapping_line(line: &str) -> Result<(ImageRef, ImageRef), String> {
     Ok((s, d))
 }
 
-/// source scope → mirror scope, for one group.
-type ScopeMap = BTreeMap<String, BTreeSet<String>>;
-
-fn namespace_of(repo: &str) -> Option<&str> {
-    repo.rsplit_once('/').map(|(ns, _)| ns)
-}
-
-/// Scope pairs for one image. Release images map by repository, operator and generic ones by
-/// namespace (images without a namespace use the repository), as oc-mirror does.
-fn scope_pair(m: &MappedImage) -> (String, String) {
-    let by_repo = (m.source.name(), m.dest.name());
-    match m.kind.group() {
-        MirrorGroup::Release | MirrorGroup::None => by_repo,
-        MirrorGroup::Operator | MirrorGroup::Generic => {
-            match (namespace_of(&m.source.repository), namespace_of(&m.dest.repository)) {
-                // Only widen to namespaces when the destination keeps the source's trailing path;
-                // otherwise (renamed repositories) a namespace mirror would point at wrong names.
-                (Some(sns), Some(dns)) if m.dest.repository.ends_with(&m.source.repository[sns.len()..]) => (
-                    format!("{}/{}", m.source.registry, sns),
-                    format!("{}/{}", m.dest.registry, dns),
-                ),
-                _ => by_repo,
-            }
-        }
-    }
-}
-
-fn group_name(g: MirrorGroup) -> &'static str {
-    match g {
-        MirrorGroup::Release => "release",
-        MirrorGroup::Operator => "operator",
-        MirrorGroup::Generic => "generic",
-        MirrorGroup::None => "none",
-    }
-}
-
-fn groups(images: &[MappedImage], only_tagged: bool) -> BTreeMap<MirrorGroup, ScopeMap> {
-    let mut out: BTreeMap<MirrorGroup, ScopeMap> = BTreeMap::new();
-    for m in images {
-        let g = m.kind.group();
-        if g == MirrorGroup::None || (only_tagged && m.source.tag.is_none()) {
-            continue;
-        }
-        let (s, d) = scope_pair(m);
-        out.entry(g).or_default().entry(s).or_default().insert(d);
-    }
-    out
-}
-
-#[derive(Serialize)]
-struct Meta {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    labels: Option<BTreeMap<String, String>>,
-    name: String,
-}
-
-#[derive(Serialize)]
-struct MirrorEntry {
-    mirrors: Vec<String>,
-    source: String,
-}
-
-#[derive(Serialize)]
-struct Doc<S: Serialize> {
-    #[serde(rename = "apiVersion")]
-    api_version: &'static str,
-    kind: &'static str,
-    metadata: Meta,
-    spec: S,
-}
-
-#[derive(Serialize)]
-struct IcspSpec {
-    #[serde(rename = "repositoryDigestMirrors")]
-    repository_digest_mirrors: Vec<MirrorEntry>,
-}
-#[derive(Serialize)]
-struct IdmsSpec {
-    #[serde(rename = "imageDigestMirrors")]
-    image_digest_mirrors: Vec<MirrorEntry>,
-}
-#[derive(Serialize)]
-struct ItmsSpec {
-    #[serde(rename = "imageTagMirrors")]
-    image_tag_mirrors: Vec<MirrorEntry>,
-}
-
-#[derive(Clone, Copy)]
-enum Resource {
-    Icsp,
-    Idms,
-    Itms,
-}
-
-fn render(res: Resource, images: &[MappedImage]) -> String {
-    let only_tagged = matches!(res, Resource::Itms);
-    let mut docs = Vec::new();
-    for (g, scopes) in groups(images, only_tagged) {
-        let labels = (g == MirrorGroup::Operator)
-            .then(|| BTreeMap::from([("operators.openshift.org/catalog".to_string(), "true".to_string())]));
-        // Split into documents that stay under the size limit; each gets its own index.
-        let entries: Vec<MirrorEntry> = scopes
-            .into_iter()
-            .map(|(source, m)| MirrorEntry {
-                mirrors: m.into_iter().collect(),
-                source,
-            })
-            .collect();
-        let mut chunks: Vec<Vec<MirrorEntry>> = vec![Vec::new()];
-        let mut size = 0usize;
-        for e in entries {
-            let est = e.source.len() + e.mirrors.iter().map(|m| m.len() + 8).sum::<usize>() + 32;
-            if size + est > ICSP_SIZE_LIMIT && !chunks.last().unwrap().is_empty() {
-                chunks.push(Vec::new());
-                size = 0;
-            }
-            size += est;
-            chunks.last_mut().unwrap().push(e);
-        }
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            let metadata = Meta {
-                labels: labels.clone(),
-                name: format!("{}-{}", group_name(g), i),
-            };
-            let yaml = match res {
-                Resource::Icsp => serde_yaml_ng::to_string(&Doc {
-                    api_version: "operator.openshift.io/v1alpha1",
-                    kind: "ImageContentSourcePolicy",
-                    metadata,
-                    spec: IcspSpec {
-                        repository_digest_mirrors: chunk,
-                    },
-                }),
-                Resource::Idms => serde_yaml_ng::to_string(&Doc {
-                    api_version: "config.openshift.io/v1",
-                    kind: "ImageDigestMirrorSet",
-                    metadata,
-                    spec: IdmsSpec {
-                        image_digest_mirrors: chunk,
-                    },
-                }),
-                Resource::Itms => serde_yaml_ng::to_string(&Doc {
-                    api_version: "config.openshift.io/v1",
-                    kind: "ImageTagMirrorSet",
-                    metadata,
-                    spec: ItmsSpec {
-                        image_tag_mirrors: chunk,
-                    },
-                }),
-            }
-            .expect("plain structs serialise");
-            docs.push((format!("{}-{}", group_name(g), i), yaml));
-        }
-    }
-    docs.sort_by(|a, b| a.0.cmp(&b.0));
-    docs.into_iter().map(|(_, y)| format!("---\n{y}")).collect()
-}
-
-/// `imageContentSourcePolicy.yaml` (empty string when nothing needs a mirror entry).
-pub fn icsp_yaml(images: &[MappedImage]) -> String {
-    render(Resource::Icsp, images)
-}
-
-/// `imageDigestMirrorSet.yaml` for OpenShift 4.13+ (same content as the ICSP).
-pub fn idms_yaml(images: &[MappedImage]) -> String {
-    render(Resource::Idms, images)
-}
-
-/// `imageTagMirrorSet.yaml`: mirrors for the images that were requested by tag.
-pub fn itms_yaml(images: &[MappedImage]) -> String {
-    render(Resource::Itms, images)
-}
-
-/// Write `results-<epoch>/` under `workspace` with the mapping and the mirror resources.
-/// Files with nothing to say are not written. Returns the directory.
-pub fn write_results(workspace: &Path, epoch: u64, images: &[MappedImage]) -> std::io::Result<PathBuf> {
-    let dir = workspace.join(format!("results-{epoch}"));
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("mapping.txt"), mapping_txt(images))?;
-    for (name, body) in [
-        ("imageContentSourcePolicy.yaml", icsp_yaml(images)),
-        ("imageDigestMirrorSet.yaml", idms_yaml(images)),
-        ("imageTagMirrorSet.yaml", itms_yaml(images)),
-    ] {
-        if !body.is_empty() {
-            std::fs::write(dir.join(name), body)?;
-        }
-    }
-    Ok(dir)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn img(src: &str, dst: &str, kind: ImageKind) -> MappedImage {
         MappedImage {
@@ -364,22 +198,120 @@ mod tests {
     }
 
     #[test]
-    fn writes_results_folder() {
+    fn writes_results_folder_with_extras_and_apply_commands() {
         let t = tempfile::tempdir().unwrap();
         let imgs = vec![img(
             &format!("quay.io/ns/a:v1@{D}"),
             "m.local:5000/x/ns/a:v1",
             ImageKind::Generic,
         )];
-        let dir = write_results(t.path(), 1700000000, &imgs).unwrap();
-        assert!(dir.ends_with("results-1700000000"));
+        let chart = t.path().join("podinfo-6.5.0.tgz");
+        std::fs::write(&chart, b"chart bytes").unwrap();
+        let mut extras = ResultsExtras::new();
+        extras
+            .add_manifest("catalogSource-redhat-operator-index.yaml", "kind: CatalogSource\n")
+            .add_copy("charts/podinfo-6.5.0.tgz", &chart)
+            .add_file("charts.txt", "podinfo-6.5.0.tgz\n");
+        let ws = t.path().join("ws");
+        let r = write_results(&ws, 1700000000, &imgs, &extras).unwrap();
+        assert!(r.dir.ends_with("results-1700000000"));
         for f in [
             "mapping.txt",
             "imageContentSourcePolicy.yaml",
             "imageDigestMirrorSet.yaml",
             "imageTagMirrorSet.yaml",
+            "catalogSource-redhat-operator-index.yaml",
+            "charts.txt",
         ] {
-            assert!(dir.join(f).is_file(), "{f}");
+            assert!(r.dir.join(f).is_file(), "{f}");
         }
+        assert_eq!(
+            std::fs::read(r.dir.join("charts/podinfo-6.5.0.tgz")).unwrap(),
+            b"chart bytes"
+        );
+        assert_eq!(r.files.len(), 7, "{:?}", r.files);
+        let old = r.apply.before_4_13_command().unwrap();
+        let new = r.apply.from_4_13_command().unwrap();
+        assert!(
+            old.contains("imageContentSourcePolicy.yaml") && !old.contains("MirrorSet"),
+            "{old}"
+        );
+        assert!(
+            new.contains("imageDigestMirrorSet.yaml") && new.contains("imageTagMirrorSet.yaml"),
+            "{new}"
+        );
+        assert!(!new.contains("imageContentSourcePolicy"), "{new}");
+        for c in [&old, &new] {
+            assert!(c.contains("catalogSource-redhat-operator-index.yaml"), "{c}");
+            assert!(!c.contains("charts"), "charts are handed over, not applied: {c}");
+        }
+        assert!(r.apply.to_text().contains("OpenShift 4.13 and later"));
+        // Reading the folder back gives the same commands (the app and the m2m CLI use this).
+        assert_eq!(ApplyCommands::for_dir(&r.dir).unwrap(), r.apply);
+        // A second run in the same second gets its own folder; nothing half-written is left.
+        let again = write_results(&ws, 1700000000, &imgs, &ResultsExtras::new()).unwrap();
+        assert!(again.dir.ends_with("results-1700000001"), "{}", again.dir.display());
+        let names: Vec<String> = std::fs::read_dir(&ws)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains("partial")), "{names:?}");
+    }
+
+    #[test]
+    fn digest_only_results_have_no_tag_mirror_set() {
+        let t = tempfile::tempdir().unwrap();
+        let imgs = vec![img(
+            &format!("quay.io/ns/a@{D}"),
+            "m.local:5000/x/ns/a:e3b0c4",
+            ImageKind::Generic,
+        )];
+        let r = write_results(t.path(), 1, &imgs, &ResultsExtras::new()).unwrap();
+        assert!(!r.dir.join(ITMS_FILE).exists());
+        assert_eq!(
+            r.apply.from_4_13_command().unwrap(),
+            format!("oc apply -f {}", r.dir.join(IDMS_FILE).display())
+        );
+    }
+
+    #[test]
+    fn oc_mirror_folder_with_only_an_icsp_applies_it_everywhere() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join(MAPPING_FILE), "a=b\n").unwrap();
+        std::fs::write(t.path().join(ICSP_FILE), "---\n").unwrap();
+        std::fs::write(t.path().join("catalogSource-x.yaml"), "kind: CatalogSource\n").unwrap();
+        std::fs::create_dir(t.path().join("charts")).unwrap();
+        std::fs::write(t.path().join("charts/x.yaml"), "not a resource\n").unwrap();
+        let a = ApplyCommands::for_dir(t.path()).unwrap();
+        assert_eq!(a.before_4_13, a.from_4_13);
+        assert_eq!(a.before_4_13.len(), 2, "{a:?}");
+        assert!(a.before_4_13[0].ends_with(ICSP_FILE));
+    }
+
+    #[test]
+    fn bad_extras_are_refused_and_leave_nothing() {
+        let t = tempfile::tempdir().unwrap();
+        for bad in ["../escape.yaml", "/etc/passwd", "mapping.txt", ""] {
+            let mut x = ResultsExtras::new();
+            x.add_manifest(bad, "x");
+            let e = write_results(t.path(), 5, &[], &x).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{bad}: {e}");
+            assert!(e.to_string().contains("results extra"), "{e}");
+        }
+        let mut dup = ResultsExtras::new();
+        dup.add_manifest("a.yaml", "x").add_file("a.yaml", "y");
+        assert!(write_results(t.path(), 5, &[], &dup).is_err());
+        let missing = {
+            let mut x = ResultsExtras::new();
+            x.add_copy("charts/x.tgz", t.path().join("nope.tgz"));
+            x
+        };
+        let e = write_results(t.path(), 5, &[], &missing).unwrap_err();
+        assert!(e.to_string().contains("nope.tgz"), "{e}");
+        assert_eq!(
+            std::fs::read_dir(t.path()).unwrap().count(),
+            0,
+            "nothing half-written stays"
+        );
     }
 }

@@ -1,0 +1,357 @@
+//! Disk-to-mirror (`ferry mirror --from DIR|TAR docker://host/ns`), see the module docs of
+//! [`crate::disk`].
+
+use super::results::{cumulative_images, drop_images, mapped_from_associations, results_extras, ResultsContext};
+use super::{ns_prefix, DiskOptions, FailedImage, ImportReport};
+use crate::mirror::epoch_now;
+use crate::registry::build_client;
+use ferry_archive::{ArchiveSet, ArchiveSource};
+use ferry_copy::{copy_images, CancellationToken, CopyJob, CopyOptions, ProgressSink};
+use ferry_metadata::{Association, ImageBackend, Metadata, TARGET_METADATA_REPO};
+use ferry_types::{Destination, Error, ImageDestination, ImageSource, Result};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The registry an import pushes into, through its transports.
+#[derive(Clone)]
+pub struct ImportTarget<'a> {
+    pub source: Arc<dyn ImageSource>,
+    pub dest: Arc<dyn ImageDestination>,
+    /// `host[:port]` as it goes into the results.
+    pub registry: &'a str,
+    /// User namespace prepended to every repository.
+    pub namespace: Option<&'a str>,
+}
+
+/// Open the media: a missing path, an empty folder or a folder without a finished set is
+/// reported here, naming the path, before any registry is contacted.
+pub fn open_media(from: &Path) -> Result<(Arc<ArchiveSet>, Metadata)> {
+    let set = ArchiveSet::open(from)?;
+    let md = set.metadata.clone().ok_or_else(|| {
+        Error::Archive(format!(
+            "{}: no {} in the image set; it is not a mirror-to-disk archive (or part 000000 is missing)",
+            from.display(),
+            ferry_metadata::METADATA_PATH
+        ))
+    })?;
+    Ok((Arc::new(set), md))
+}
+
+/// Disk-to-mirror from `from` into `target` (the media is opened and checked first).
+pub async fn disk_to_mirror_with(
+    from: &Path,
+    target: ImportTarget<'_>,
+    opts: &DiskOptions,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+) -> Result<ImportReport> {
+    let media = open_media(from)?;
+    import_set(media, target, opts, progress, cancel).await
+}
+
+fn sequence_error(from: &Path, registry: &str, meta_repo: &str, md: &Metadata, current: Option<&Metadata>) -> Error {
+    let seq = md.sequence();
+    let want = current.map(|c| c.sequence() + 1).unwrap_or(1);
+    let holds = match current {
+        Some(c) => format!("it holds sequence {} of this workspace", c.sequence()),
+        None => "it holds no sequence of this workspace yet".into(),
+    };
+    let how = if seq > want {
+        format!("import mirror_seq{want}_*.tar first, then this one")
+    } else {
+        "this set was already imported; import the next sequence instead".into()
+    };
+    Error::Sequence(format!(
+        "{}: invalid mirror sequence order: the target {registry}/{meta_repo}:{} expects sequence {want} next, \
+         this image set is sequence {seq} ({holds}). {how}. If the target already holds everything this set \
+         needs, run again with --skip-metadata-check; to start over, create a full set with --ignore-history \
+         and import it with --skip-metadata-check",
+        from.display(),
+        md.uid
+    ))
+}
+
+/// One image of the set to push, with its association.
+struct Planned<'a> {
+    assoc: &'a Association,
+    job: CopyJob,
+}
+
+async fn import_set(
+    (set, md): (Arc<ArchiveSet>, Metadata),
+    target: ImportTarget<'_>,
+    opts: &DiskOptions,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+) -> Result<ImportReport> {
+    let started = std::time::Instant::now();
+    let from = set.origin.clone();
+    let registry = target.registry;
+    let seq = md.sequence();
+    let verify = if opts.skip_verify || opts.dry_run {
+        None
+    } else {
+        Some(ferry_archive::verify_set(&set)?)
+    };
+    let prefix = ns_prefix(target.namespace);
+    let meta_repo = format!("{prefix}{TARGET_METADATA_REPO}");
+    let target_meta = ImageBackend {
+        source: target.source.clone(),
+        dest: target.dest.clone(),
+        repo: meta_repo.clone(),
+        tag: md.uid.clone(),
+    };
+    let current = if md.single_use { None } else { target_meta.read().await? };
+    if !md.single_use && !opts.skip_metadata_check {
+        let want = current.as_ref().map(|c| c.sequence() + 1).unwrap_or(1);
+        if seq != want {
+            return Err(sequence_error(&from, registry, &meta_repo, &md, current.as_ref()));
+        }
+    }
+
+    let source: Arc<dyn ImageSource> =
+        Arc::new(ArchiveSource::new(set.clone()).with_fallback(target.source.clone(), prefix.clone(), current.clone()));
+    let on_target: BTreeSet<(&str, &str)> = current
+        .iter()
+        .flat_map(|c| &c.past_associations)
+        .map(|a| (a.path.as_str(), a.id.as_str()))
+        .collect();
+    // Images whose manifests this set carries get pushed; the others were shipped by earlier
+    // sequences, unless the target has no record of them either: then mirror-to-disk left
+    // them out (a partial set) and this import says so instead of listing them as mirrored.
+    let tops: Vec<&Association> = md.past_mirror.associations.iter().filter(|a| !a.is_child()).collect();
+    let mut planned = Vec::new();
+    let mut absent = Vec::new();
+    for a in &tops {
+        let by_id = format!("v2/{}/manifests/{}", a.path, a.id);
+        let by_tag = format!("v2/{}/manifests/{}", a.path, a.tag_symlink);
+        let source_ref = if set.resolve(&by_id).is_some() {
+            a.id.clone()
+        } else if !a.tag_symlink.is_empty() && set.resolve(&by_tag).is_some() {
+            a.tag_symlink.clone()
+        } else {
+            if !on_target.contains(&(a.path.as_str(), a.id.as_str()))
+                && target
+                    .dest
+                    .manifest_digest(&format!("{prefix}{}", a.path), &a.id)
+                    .await?
+                    .is_none()
+            {
+                absent.push(*a);
+            }
+            continue;
+        };
+        planned.push(Planned {
+            assoc: a,
+            job: CopyJob {
+                source_repo: a.path.clone(),
+                source_ref,
+                source: source.clone(),
+                dest_repo: format!("{prefix}{}", a.path),
+                dest_tag: (!a.tag_symlink.is_empty()).then(|| a.tag_symlink.clone()),
+                label: a.name.clone(),
+            },
+        });
+    }
+    let mut failed: Vec<FailedImage> = absent
+        .iter()
+        .map(|a| FailedImage {
+            image: a.name.clone(),
+            error: format!(
+                "not in {} and not on {registry}: the mirror-to-disk run left it out (it failed there); \
+                 the next sequence carries it",
+                from.display()
+            ),
+        })
+        .collect();
+
+    if opts.dry_run {
+        return Ok(dry_run_report(
+            &set, &md, &planned, failed, target, opts, verify, started,
+        ));
+    }
+
+    let copy_opts = CopyOptions {
+        parallel_images: opts.parallel_images.max(1),
+        parallel_blobs: opts.parallel_blobs.max(1),
+        cancel,
+        progress,
+        ..CopyOptions::default()
+    };
+    let jobs = planned.iter().map(|p| p.job.clone()).collect();
+    let report = copy_images(target.dest.clone(), jobs, &copy_opts).await;
+    if report.cancelled() {
+        return Err(Error::Cancelled);
+    }
+    let (mut pushed, mut up_to_date) = (0, 0);
+    let mut push_failures = Vec::new();
+    let mut left_out: BTreeSet<(String, String)> =
+        absent.iter().map(|a| (a.path.clone(), a.tag_symlink.clone())).collect();
+    for (r, p) in report.results.iter().zip(&planned) {
+        match &r.outcome {
+            Ok(_) if r.up_to_date => up_to_date += 1,
+            Ok(_) => pushed += 1,
+            Err(e) => {
+                push_failures.push(FailedImage {
+                    image: r.label.clone(),
+                    error: e.to_string(),
+                });
+                left_out.insert((p.assoc.path.clone(), p.assoc.tag_symlink.clone()));
+            }
+        }
+    }
+    if !push_failures.is_empty() && !opts.continue_on_error {
+        return Err(Error::Archive(format!(
+            "{} of {} images of {} could not be pushed to {registry} (the sequence was NOT recorded in the target; \
+             run the same import again to finish, images already pushed are skipped; or pass --continue-on-error \
+             to record what was pushed):\n  {}",
+            push_failures.len(),
+            report.results.len(),
+            from.display(),
+            push_failures
+                .iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        )));
+    }
+    failed.extend(push_failures);
+
+    // What the target now holds from this workspace: the set's associations without the
+    // images that are not there. Recorded even after a partial import, so the next sequence
+    // is accepted; a failed image is not claimed, and its next set (or a rerun of this one
+    // with --skip-metadata-check) pushes it.
+    let mut recorded = md.clone();
+    drop_images(&mut recorded, &left_out);
+    let earlier = current
+        .as_ref()
+        .map(|c| mapped_from_associations(&c.past_associations, registry, &prefix))
+        .unwrap_or_default();
+    let this_run = mapped_from_associations(&recorded.past_associations, registry, &prefix);
+    // Pruning (engineer H7) runs here, before the results: the (repository, digest) pairs it
+    // deleted leave the results through this set.
+    let pruned = BTreeSet::new();
+    let images = cumulative_images(&earlier, &this_run, &pruned);
+    let extras = results_extras(&ResultsContext {
+        set: Some(&set),
+        metadata: &recorded,
+        registry,
+        prefix: &prefix,
+    })?;
+    let written = ferry_manifests::write_results(&opts.workspace, epoch_now(), &images, &extras)
+        .map_err(|e| Error::io(opts.workspace.display(), e))?;
+    let metadata_image = if md.single_use {
+        None
+    } else {
+        Some(target_meta.write(&recorded).await?.to_string())
+    };
+    for f in &failed {
+        tracing::warn!("not imported: {f}");
+    }
+    Ok(ImportReport {
+        sequence: seq,
+        uid: md.uid.clone(),
+        dry_run: false,
+        images: tops.len(),
+        images_pushed: pushed,
+        images_up_to_date: up_to_date,
+        bytes_copied: report.bytes_copied,
+        blobs_copied: report.blobs_copied,
+        blobs_skipped: report.blobs_skipped,
+        results_dir: written.dir,
+        apply: written.apply,
+        would_push: Vec::new(),
+        would_push_bytes: 0,
+        verify,
+        metadata_image,
+        failed,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// `--dry-run --from`: what would be pushed, as `mapping.txt` in the workspace and in the
+/// report; nothing is pushed and the target metadata is not touched.
+#[allow(clippy::too_many_arguments)]
+fn dry_run_report(
+    set: &ArchiveSet,
+    md: &Metadata,
+    planned: &[Planned<'_>],
+    failed: Vec<FailedImage>,
+    target: ImportTarget<'_>,
+    opts: &DiskOptions,
+    verify: Option<ferry_archive::VerifyReport>,
+    started: std::time::Instant,
+) -> ImportReport {
+    let prefix = ns_prefix(target.namespace);
+    let assocs: Vec<Association> = planned.iter().map(|p| p.assoc.clone()).collect();
+    let images = mapped_from_associations(&assocs, target.registry, &prefix);
+    let mut would_push: Vec<String> = images.iter().map(|m| m.dest.to_string()).collect();
+    would_push.sort();
+    let bytes = set
+        .entries
+        .iter()
+        .filter(|(name, loc)| name.starts_with("blobs/") && loc.link.is_none())
+        .map(|(_, loc)| loc.size)
+        .sum();
+    // Pruning (engineer H7): with a docker:// target the pruning plan is computed here from the
+    // target's recorded associations and this set's, printed and written as pruning-plan.json;
+    // a dry run never deletes.
+    let mapping = opts.workspace.join("mapping.txt");
+    let written = std::fs::create_dir_all(&opts.workspace)
+        .and_then(|_| std::fs::write(&mapping, ferry_manifests::mapping_txt(&images)));
+    if let Err(e) = written {
+        tracing::warn!(file = %mapping.display(), error = %e, "dry run: cannot write mapping.txt");
+    }
+    ImportReport {
+        sequence: md.sequence(),
+        uid: md.uid.clone(),
+        dry_run: true,
+        images: md.past_mirror.associations.iter().filter(|a| !a.is_child()).count(),
+        images_pushed: 0,
+        images_up_to_date: 0,
+        bytes_copied: 0,
+        blobs_copied: 0,
+        blobs_skipped: 0,
+        results_dir: opts.workspace.clone(),
+        apply: Default::default(),
+        would_push,
+        would_push_bytes: bytes,
+        verify,
+        metadata_image: None,
+        failed,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// `ferry mirror --from DIR|TAR docker://host/ns`.
+pub async fn disk_to_mirror(
+    from: &Path,
+    destination: &Destination,
+    opts: &DiskOptions,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+) -> Result<ImportReport> {
+    let Destination::Registry { registry, namespace } = destination else {
+        return Err(Error::InvalidConfig(
+            "--from imports into a registry: give a docker://host[/namespace] destination".into(),
+        ));
+    };
+    // The media first: a wrong path must not wait for (or fail on) a registry connection.
+    let media = open_media(from)?;
+    let client = build_client(&opts.registry, Some(registry))?;
+    let prefix = ns_prefix(namespace.as_deref());
+    if !opts.dry_run {
+        client
+            .check_push_permission(registry, &format!("{prefix}{TARGET_METADATA_REPO}"))
+            .await?;
+    }
+    let handle = Arc::new(client.registry(registry));
+    let target = ImportTarget {
+        source: handle.clone(),
+        dest: handle,
+        registry,
+        namespace: namespace.as_deref(),
+    };
+    import_set(media, target, opts, progress, cancel).await
+}
