@@ -4,6 +4,7 @@
 //! The run is all-or-nothing per image: the results list only images that are complete in the
 //! destination, and any failed image makes the run fail (non-zero exit), naming each image.
 
+use crate::m2m_metadata::{associations_in_target, full_path, RunMetadata};
 use crate::registry::{build_client, RegistrySettings};
 use ferry_copy::{copy_images, CancellationToken, CopyJob, CopyOptions, CopyReport, ProgressSink};
 use ferry_manifests::MappedImage;
@@ -26,6 +27,15 @@ pub struct MirrorOptions {
     /// Images copied at once (blobs at once is twice that); registry requests are further
     /// bounded per host by `registry.max_per_registry`.
     pub parallel_images: usize,
+    /// The image set's `storageConfig`: where the workspace metadata lives. `None` = a
+    /// single-use run (no metadata read or written, no sequence check), as in oc-mirror.
+    pub storage: Option<ferry_config::StorageConfig>,
+    /// The image set's `mirror` section, recorded as `pastMirror.mirror`.
+    pub mirror_section: serde_json::Value,
+    /// `--ignore-history`: copy every planned image, also those earlier runs mirrored.
+    pub ignore_history: bool,
+    /// `--skip-metadata-check`: run whatever sequence the target copy of the metadata expects.
+    pub skip_metadata_check: bool,
 }
 
 impl Default for MirrorOptions {
@@ -37,7 +47,20 @@ impl Default for MirrorOptions {
             continue_on_error: false,
             skip_missing: false,
             parallel_images: 4,
+            storage: None,
+            mirror_section: serde_json::Value::Null,
+            ignore_history: false,
+            skip_metadata_check: false,
         }
+    }
+}
+
+impl MirrorOptions {
+    /// Take `storageConfig` and the `mirror` section from the image set.
+    pub fn with_config(mut self, cfg: &ferry_config::ImageSetConfiguration) -> Self {
+        self.storage = cfg.storage_config.clone();
+        self.mirror_section = serde_json::to_value(&cfg.mirror).unwrap_or(serde_json::Value::Null);
+        self
     }
 }
 
@@ -97,6 +120,17 @@ pub struct MirrorReport {
     pub bytes_copied: u64,
     pub blobs_copied: u64,
     pub blobs_skipped: u64,
+    /// Images earlier runs of this workspace mirrored (per `pastAssociations`), not copied
+    /// again (0 with `--ignore-history` or without a `storageConfig`).
+    pub images_from_history: usize,
+    /// The sequence recorded (for a dry run: the one a real run would record); `None` for a
+    /// single-use run without `storageConfig`.
+    pub sequence: Option<u32>,
+    pub uid: Option<String>,
+    /// Digest of the `<ns>/oc-mirror:<uid>` metadata image written to the target.
+    pub metadata_image: Option<String>,
+    /// Images that failed under `--continue-on-error` (otherwise the run fails).
+    pub failed: Vec<crate::disk::FailedImage>,
     pub seconds: f64,
 }
 
@@ -155,7 +189,10 @@ fn io_err(p: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 }
 
 /// Mirror-to-mirror (`ferry mirror --config isc.yaml docker://host/ns`), or with `dry_run` only
-/// the plan and `<workspace>/mapping.txt`.
+/// the plan and `<workspace>/mapping.txt`. With a `storageConfig` the workspace metadata is
+/// read first (sequence checked against the target's copy, images mirrored before left out)
+/// and recorded after the copy, also in the target as `<ns>/oc-mirror:<uid>` (see
+/// [`crate::m2m_metadata`]). A dry run reads and checks the metadata but writes none.
 pub async fn mirror_to_mirror(
     selection: &ImageSelection,
     destination: &Destination,
@@ -167,17 +204,40 @@ pub async fn mirror_to_mirror(
     let Destination::Registry { registry, namespace } = destination else {
         return Err(Error::Internal("mirror_to_mirror needs a docker:// destination".into()));
     };
-    let client = build_client(&opts.registry, Some(registry))?;
+    let settings = opts.registry.clone().with_storage(opts.storage.as_ref());
+    let client = build_client(&settings, Some(registry))?;
     let plan = plan(selection, &client, opts).await?;
+    let meta = RunMetadata::open(
+        opts.storage.as_ref(),
+        &client,
+        registry,
+        namespace.as_deref(),
+        opts.skip_metadata_check,
+    )
+    .await?;
     let images = mapped(&plan, registry, namespace.as_deref());
+    // Images this workspace already mirrored (same destination, tag and digest) are not copied
+    // again, as oc-mirror's removePreviouslyMirrored; --ignore-history copies everything.
+    let mirrored = match &meta {
+        Some(m) if !opts.ignore_history => m.mirrored(),
+        _ => Default::default(),
+    };
+    let (to_copy, from_history): (Vec<_>, Vec<_>) = plan.images.iter().cloned().zip(images).partition(|(_, m)| {
+        let key = (
+            full_path(registry, &m.dest.repository),
+            m.dest.tag.clone().unwrap_or_default(),
+            m.dest.digest.as_ref().map(|d| d.to_string()).unwrap_or_default(),
+        );
+        !mirrored.contains(&key)
+    });
     std::fs::create_dir_all(&opts.workspace).map_err(io_err(&opts.workspace))?;
 
     if opts.dry_run {
         let mapping_file = opts.workspace.join("mapping.txt");
-        std::fs::write(&mapping_file, ferry_manifests::mapping_txt(&images)).map_err(io_err(&mapping_file))?;
-        tracing::info!(images = images.len(), file = %mapping_file.display(), "dry run: mapping written, nothing copied");
+        let copy: Vec<MappedImage> = to_copy.iter().map(|(_, m)| m.clone()).collect();
+        std::fs::write(&mapping_file, ferry_manifests::mapping_txt(&copy)).map_err(io_err(&mapping_file))?;
+        tracing::info!(images = copy.len(), from_history = from_history.len(), file = %mapping_file.display(), "dry run: mapping written, nothing copied");
         return Ok(MirrorReport {
-            plan,
             results_dir: opts.workspace.clone(),
             mapping_file,
             images_copied: 0,
@@ -185,7 +245,13 @@ pub async fn mirror_to_mirror(
             bytes_copied: 0,
             blobs_copied: 0,
             blobs_skipped: 0,
+            images_from_history: from_history.len(),
+            sequence: meta.as_ref().map(|m| m.sequence),
+            uid: meta.as_ref().map(|m| m.base.uid.clone()),
+            metadata_image: None,
+            failed: Vec::new(),
             seconds: started.elapsed().as_secs_f64(),
+            plan,
         });
     }
 
@@ -198,10 +264,8 @@ pub async fn mirror_to_mirror(
     client.check_push_permission(registry, &probe_repo).await?;
 
     let dest = Arc::new(client.registry(registry));
-    let jobs: Vec<CopyJob> = plan
-        .images
+    let jobs: Vec<CopyJob> = to_copy
         .iter()
-        .zip(&images)
         .map(|(p, m)| CopyJob {
             source_repo: p.source.repository.clone(),
             source_ref: p.digest().to_string(),
@@ -218,15 +282,34 @@ pub async fn mirror_to_mirror(
         progress,
         ..CopyOptions::default()
     };
-    let report = copy_images(dest, jobs, &copy_opts).await;
-    finish(plan, images, report, opts, started)
+    let report = copy_images(dest.clone(), jobs, &copy_opts).await;
+    let run = Run {
+        registry,
+        namespace: namespace.as_deref(),
+        dest: dest as Arc<dyn ImageSource>,
+        meta: meta.as_ref(),
+        to_copy,
+        from_history,
+    };
+    finish(plan, run, report, opts, started).await
 }
 
-/// Turn a copy report into results: only complete images go into the results folder; any
-/// failure fails the run with every failed image named.
-fn finish(
+/// What a copy was started with, for [`finish`].
+struct Run<'a> {
+    registry: &'a str,
+    namespace: Option<&'a str>,
+    dest: Arc<dyn ImageSource>,
+    meta: Option<&'a RunMetadata>,
+    to_copy: Vec<(PlannedImage, MappedImage)>,
+    from_history: Vec<(PlannedImage, MappedImage)>,
+}
+
+/// Turn a copy report into results and metadata: only complete images are recorded; any
+/// failure fails the run with every failed image named (unless `--continue-on-error`, which
+/// records what is complete and lists the rest).
+async fn finish(
     plan: Plan,
-    images: Vec<MappedImage>,
+    run: Run<'_>,
     report: CopyReport,
     opts: &MirrorOptions,
     started: std::time::Instant,
@@ -236,8 +319,9 @@ fn finish(
     }
     let mut done = Vec::new();
     let mut failures = Vec::new();
+    let mut associations = Vec::new();
     let (mut copied, mut up_to_date) = (0, 0);
-    for (r, m) in report.results.iter().zip(images) {
+    for (r, (p, m)) in report.results.iter().zip(&run.to_copy) {
         match &r.outcome {
             Ok(_) => {
                 if r.up_to_date {
@@ -245,25 +329,67 @@ fn finish(
                 } else {
                     copied += 1;
                 }
-                done.push(m);
+                if run.meta.is_some() {
+                    let digest = p.digest().to_string();
+                    associations.extend(
+                        associations_in_target(
+                            &run.dest,
+                            &p.source.exact(),
+                            run.registry,
+                            &m.dest.repository,
+                            &p.dest_tag,
+                            p.kind,
+                            &digest,
+                        )
+                        .await?,
+                    );
+                }
+                done.push(m.clone());
             }
-            Err(e) => failures.push(format!("{}: {e}", r.label)),
+            Err(e) => failures.push(crate::disk::FailedImage {
+                image: r.label.clone(),
+                error: e.to_string(),
+            }),
         }
     }
-    let results_dir =
-        ferry_manifests::write_results(&opts.workspace, epoch_now(), &done).map_err(io_err(&opts.workspace))?;
-    let mapping_file = results_dir.join("mapping.txt");
-    tracing::info!(dir = %results_dir.display(), images = done.len(), "results written");
     if !failures.is_empty() && !opts.continue_on_error {
         return Err(Error::Internal(format!(
-            "{} of {} images failed (the results in {} list only the {} complete ones):\n  {}",
+            "{} of {} images failed; nothing was recorded (no results, metadata unchanged). Fix the cause and run \
+             again (complete images are skipped), or pass --continue-on-error to record the complete ones:\n  {}",
             failures.len(),
             report.results.len(),
-            results_dir.display(),
-            done.len(),
-            failures.join("\n  ")
+            failures.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n  ")
         )));
     }
+    for (_, m) in &run.from_history {
+        done.push(m.clone());
+    }
+    let (mut sequence, mut uid, mut metadata_image, mut earlier) = (None, None, None, Vec::new());
+    if let Some(meta) = run.meta {
+        for (_, m) in &run.from_history {
+            let digest = m.dest.digest.as_ref().map(|d| d.to_string()).unwrap_or_default();
+            let tag = m.dest.tag.clone().unwrap_or_default();
+            associations.extend(meta.kept(&full_path(run.registry, &m.dest.repository), &tag, &digest));
+        }
+        let prefix = crate::disk::ns_prefix(run.namespace);
+        if let Some(c) = &meta.current {
+            earlier = crate::disk::results::mapped_from_associations(&c.past_associations, run.registry, &prefix);
+        }
+        let (md, digest) = meta
+            .record(epoch_now() as i64, opts.mirror_section.clone(), associations)
+            .await?;
+        sequence = Some(md.sequence());
+        uid = Some(md.uid.clone());
+        metadata_image = Some(digest);
+    }
+    // Results cover everything this workspace mirrored to the target so far (the target copy's
+    // associations plus this run), so applying them never drops an earlier run's entries.
+    let images = crate::disk::results::cumulative_images(&earlier, &done, &Default::default());
+    let results_dir = ferry_manifests::write_results(&opts.workspace, epoch_now(), &images, &Default::default())
+        .map_err(io_err(&opts.workspace))?
+        .dir;
+    let mapping_file = results_dir.join("mapping.txt");
+    tracing::info!(dir = %results_dir.display(), images = images.len(), "results written");
     for f in &failures {
         tracing::warn!("continuing after error: {f}");
     }
@@ -276,6 +402,11 @@ fn finish(
         bytes_copied: report.bytes_copied,
         blobs_copied: report.blobs_copied,
         blobs_skipped: report.blobs_skipped,
+        images_from_history: run.from_history.len(),
+        sequence,
+        uid,
+        metadata_image,
+        failed: failures,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

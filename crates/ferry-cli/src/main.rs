@@ -262,7 +262,9 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             }
             let config = a.config.as_ref().context("mirror-to-disk needs --config FILE")?;
             let cfg = load_config(config)?;
-            let dopts = disk_options(&a, opts);
+            let mut dopts = disk_options(&a, opts);
+            // storageConfig.registry.skipTLS governs the metadata registry, not --source-*.
+            dopts.registry = dopts.registry.with_storage(cfg.storage_config.as_ref());
             let ui = progress::ProgressUi::new();
             let report = ferry_api::disk::mirror_to_disk(&cfg, dir, &dopts, ui.sink(), cancel).await;
             ui.finish();
