@@ -11,6 +11,8 @@
 //!   resolved), which silently stops `alpine:3.18`-style patterns from working after pinning;
 //!   Ferry matches the as-written form *and* the pinned form, so both kinds of pattern work.
 
+pub mod release;
+
 use ferry_types::{Digest, Error, ImageKind, ImageRef, ImageSource, Result};
 use futures::stream::{self, StreamExt};
 use regex::Regex;
@@ -71,6 +73,11 @@ pub struct Plan {
     pub images: Vec<PlannedImage>,
     pub blocked: Vec<BlockedImage>,
     pub failures: Vec<PlanFailure>,
+    /// OpenShift releases (their images are in `images`), with signature status.
+    pub releases: Vec<release::PlannedRelease>,
+    /// What the user should know about the selection (previous-minor releases, blocked edges,
+    /// heads-only ranges, unverified signatures).
+    pub notes: Vec<String>,
 }
 
 /// How planning treats images that cannot be resolved.
