@@ -21,6 +21,8 @@
 //! (`DeleteImageSetConfiguration`) are refused with a clear message. Where oc-mirror is silently
 //! lenient and that leads to wrong runs (unknown channel `type` treated as ocp, both storage
 //! backends set, any key case accepted), Ferry reports it instead.
+//! One Ferry extension: helm charts take `valuesFiles` and `values` (merged over the chart's
+//! defaults before its images are found); oc-mirror refuses these keys.
 
 pub mod defaults;
 mod error;

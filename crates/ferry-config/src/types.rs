@@ -299,6 +299,8 @@ pub struct Repository {
 /// manifests keep image references, added in later v1 releases) is supported on both kinds.
 /// oc-mirror uses one Go struct for both kinds, so `path` on a repository chart and `version`
 /// on a local chart are accepted too, but they mean nothing there (warning).
+/// `valuesFiles` and `values` are Ferry extensions (a user ask, oc-mirror #1309): oc-mirror
+/// rejects them, so a configuration using them is for Ferry only.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Chart {
@@ -315,4 +317,12 @@ pub struct Chart {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub image_paths: Vec<String>,
+    /// Ferry extension (not in oc-mirror's v1alpha2): values files merged, in order, over the
+    /// chart's defaults before its images are found (`helm -f`); paths relative to the
+    /// working directory, like `path`. oc-mirror v1 only ever used the chart's defaults.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    pub values_files: Vec<String>,
+    /// Ferry extension: inline values merged last (they win over `valuesFiles`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<serde_json::Value>,
 }
