@@ -87,7 +87,7 @@ mod writer;
 pub use reader::sniff_media_type;
 pub use reader::{ArchiveSet, ArchiveSource, EntryLoc, PartFile};
 pub use verify::{describe, describe_set, verify_set, DescribedImage, Description, VerifyReport};
-pub use writer::{ArchiveWriter, WriterOptions, WriterStats, EXTRA_FOLDERS};
+pub use writer::{ArchiveWriter, WriterOptions, WriterStats, DEFAULT_SPOOL_BYTES, EXTRA_FOLDERS};
 
 use serde::{Deserialize, Serialize};
 

@@ -85,8 +85,19 @@ fn spec(layers: &[(u64, u64)]) -> ImageSpec {
     }
 }
 
+/// Spooling off: the sibling aborted mid-write is the one streaming straight into the part.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_blob_failing_while_siblings_stream_leaves_no_partial_entry_and_a_rerun_completes() {
+async fn a_blob_failing_while_a_sibling_streams_into_the_part_leaves_no_partial_entry() {
+    scenario(0).await
+}
+
+/// Spooling on (the default): siblings may be aborted while spooling or while writing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_failing_while_siblings_spool_or_stream_leaves_no_partial_entry() {
+    scenario(ferry_archive::DEFAULT_SPOOL_BYTES).await
+}
+
+async fn scenario(spool: u64) {
     let src = RegistryServer::start(RegistryOpts::default());
     // Largest first: the three big layers stream one after another through the writer; the
     // small one gets a transfer slot while the third big one is being written, and fails.
@@ -136,7 +147,11 @@ async fn a_blob_failing_while_siblings_stream_leaves_no_partial_entry_and_a_reru
 
     // The source is repaired; the same run again resumes the set.
     std::fs::write(&lost_file, &saved).unwrap();
-    let w = Arc::new(ArchiveWriter::create(writer_opts(dir.path())).unwrap());
+    let w = Arc::new(
+        ArchiveWriter::create(writer_opts(dir.path()))
+            .unwrap()
+            .with_spool_limit(spool),
+    );
     let report = copy_images(
         w.clone() as Arc<dyn ImageDestination>,
         jobs(&source, &imgs),
@@ -153,6 +168,12 @@ async fn a_blob_failing_while_siblings_stream_leaves_no_partial_entry_and_a_reru
             .collect::<Vec<_>>()
     );
     let stats = w.finish().await.unwrap();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("spool"))
+        .collect();
+    assert!(leftovers.is_empty(), "spool files are gone: {leftovers:?}");
     assert!(stats.resumed);
     assert!(
         stats.blobs_resumed >= 4,

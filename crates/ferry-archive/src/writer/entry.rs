@@ -368,8 +368,24 @@ impl State {
         Ok(())
     }
 
+    /// Copy a spooled blob into the part (split rule applied, digest checked again).
+    pub(crate) fn write_spooled(&mut self, digest: &Digest, src: &Path, size: u64) -> Result<()> {
+        let name = format!("blobs/{digest}");
+        let hdr = header_bytes(&name, Kind::File(size))?;
+        self.make_room(&name, hdr.len() as u64 + padded(size), size)?;
+        self.copy_file(&name, src, size, Some(digest))?;
+        self.stats.blobs_written += 1;
+        self.stats.blob_bytes_written += size;
+        self.stats.blobs_spooled += 1;
+        Ok(())
+    }
+
     /// Copy a local file into the part as `name` (no split decision: the caller placed it).
     pub(crate) fn write_file(&mut self, name: &str, src: &Path, size: u64) -> Result<()> {
+        self.copy_file(name, src, size, None)
+    }
+
+    fn copy_file(&mut self, name: &str, src: &Path, size: u64, expect: Option<&Digest>) -> Result<()> {
         let hdr = header_bytes(name, Kind::File(size))?;
         let total = hdr.len() as u64 + padded(size);
         let (start, mut ph) = self.begin()?;
@@ -397,12 +413,20 @@ impl State {
                     src.display()
                 )));
             }
+            let actual = h.finish();
+            if let Some(d) = expect.filter(|d| **d != actual) {
+                return Err(Error::DigestMismatch {
+                    what: format!("{name} (spooled in {})", src.display()),
+                    expected: d.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
             st.put(&mut ph, &vec![0u8; (padded(size) - size) as usize])?;
             let c = Committed {
                 name: name.to_string(),
                 off: start + hdr.len() as u64,
                 size,
-                sha: Some(h.finish()),
+                sha: Some(actual),
                 total,
             };
             st.commit(ph, c, true)

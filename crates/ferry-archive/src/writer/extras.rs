@@ -166,6 +166,7 @@ impl ArchiveWriter {
         st.finished = true;
         let mut stats = st.stats.clone();
         stats.parts = st.closed.clone();
+        stats.spool_peak_bytes = self.spool.peak();
         Ok(stats)
     }
 }

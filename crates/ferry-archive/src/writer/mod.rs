@@ -10,6 +10,8 @@ mod entry;
 mod extras;
 pub use extras::EXTRA_FOLDERS;
 mod resume;
+mod spool;
+pub use spool::DEFAULT_SPOOL_BYTES;
 
 use crate::{parse_part_name, parts_list_name, PartInfo, PartsList};
 use async_trait::async_trait;
@@ -56,6 +58,10 @@ pub struct WriterStats {
     pub oversized: Vec<(Digest, u64)>,
     /// Non-image files packed with [`ArchiveWriter::add_file`].
     pub files_written: u64,
+    /// Blobs that arrived while the part was busy and went through a spool file.
+    pub blobs_spooled: u64,
+    /// Most bytes held in spool files at one time (never above the spool limit).
+    pub spool_peak_bytes: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -122,6 +128,7 @@ pub struct ArchiveWriter {
     opts: WriterOptions,
     metadata_json: Vec<u8>,
     state: Mutex<State>,
+    spool: spool::Spool,
 }
 
 pub(crate) fn state_path(dir: &Path, seq: u32) -> PathBuf {
@@ -196,6 +203,7 @@ impl ArchiveWriter {
         std::fs::write(&tmp, serde_json::to_vec(&st).expect("json")).map_err(io(&tmp))?;
         std::fs::rename(&tmp, &sp).map_err(io(&sp))?;
         let journal = File::create(&jp).map_err(io(&jp))?;
+        spool::clean_spool(&dir, opts.sequence);
         let metadata_json = opts.metadata_json.clone();
         let mut state = State::new(&opts, journal);
         state.open_part(0)?;
@@ -205,6 +213,7 @@ impl ArchiveWriter {
             metadata_json,
             opts,
             state: Mutex::new(state),
+            spool: spool::Spool::new(DEFAULT_SPOOL_BYTES),
         })
     }
 
@@ -259,21 +268,26 @@ impl ArchiveWriter {
     /// The state, with any entry a dropped writer left half-written rolled back first.
     async fn state(&self) -> Result<MutexGuard<'_, State>> {
         let mut st = self.state.lock().await;
-        if st.finished {
-            return Err(Error::Internal("archive set already finished".into()));
-        }
-        if let Some(e) = &st.broken {
-            return Err(Error::Archive(format!(
-                "the archive set in {} could not be finished ({e}); run the same command again to resume it",
-                st.dir.display()
-            )));
-        }
-        st.rollback()?;
+        st.ready()?;
         Ok(st)
     }
 }
 
 impl State {
+    /// Refuse when finished or broken; roll back an entry a dropped writer left half-written.
+    fn ready(&mut self) -> Result<()> {
+        if self.finished {
+            return Err(Error::Internal("archive set already finished".into()));
+        }
+        if let Some(e) = &self.broken {
+            return Err(Error::Archive(format!(
+                "the archive set in {} could not be finished ({e}); run the same command again to resume it",
+                self.dir.display()
+            )));
+        }
+        self.rollback()
+    }
+
     pub(crate) fn new(opts: &WriterOptions, journal: File) -> State {
         State {
             dir: opts.dir.clone(),
@@ -318,6 +332,18 @@ impl ImageDestination for ArchiveWriter {
             return Err(Error::Internal(format!(
                 "blobs/{digest}: size unknown; the archive writer needs the blob size for the tar header"
             )));
+        };
+        // The part is free: stream straight into it.
+        if let Ok(mut st) = self.state.try_lock() {
+            st.ready()?;
+            if st.names.contains(&format!("blobs/{digest}")) {
+                return Ok(());
+            }
+            return st.write_blob(digest, size, body).await;
+        }
+        // Busy: keep this download flowing into a spool file when the bound allows.
+        let Some(body) = self.put_spooled(digest, size, body).await? else {
+            return Ok(());
         };
         let mut st = self.state().await?;
         if st.names.contains(&format!("blobs/{digest}")) {

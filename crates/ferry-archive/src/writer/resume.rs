@@ -306,10 +306,12 @@ impl ArchiveWriter {
         st.stats.blobs_resumed = blobs;
         st.stats.resumed = true;
         tracing::info!(part = %pp.display(), bytes = pos, blobs, "resuming an interrupted set");
+        super::spool::clean_spool(dir, seq);
         Ok(ArchiveWriter {
             metadata_json,
             opts: opts.clone(),
             state: Mutex::new(st),
+            spool: super::spool::Spool::new(super::DEFAULT_SPOOL_BYTES),
         })
     }
 }
