@@ -22,6 +22,7 @@ fn selection(images: &[String], blocked: &[&str]) -> ImageSelection {
     ImageSelection {
         additional: images.to_vec(),
         blocked: blocked.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
     }
 }
 

@@ -13,6 +13,7 @@ pub mod disk;
 mod m2m_metadata;
 pub mod mirror;
 pub mod registry;
+pub mod release;
 pub mod wire;
 
 pub use ferry_types::{Destination, Error, ErrorCode, ImageRef, Result};

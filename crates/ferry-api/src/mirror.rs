@@ -69,6 +69,10 @@ impl MirrorOptions {
 pub struct ImageSelection {
     pub additional: Vec<String>,
     pub blocked: Vec<String>,
+    /// `mirror.platform` (OpenShift releases), planned by [`crate::release`].
+    pub platform: Option<ferry_config::Platform>,
+    /// Release switches (`--skip-verification`, heads-only memory).
+    pub release: crate::release::ReleaseOptions,
 }
 
 impl ImageSelection {
@@ -78,12 +82,6 @@ impl ImageSelection {
     pub fn from_config(cfg: &ferry_config::ImageSetConfiguration) -> Result<Self> {
         let m = &cfg.mirror;
         let mut unsupported = Vec::new();
-        if m.platform
-            .as_ref()
-            .is_some_and(|p| !p.channels.is_empty() || p.graph.unwrap_or(false))
-        {
-            unsupported.push("mirror.platform (release payloads)");
-        }
         if !m.operators.is_empty() {
             unsupported.push("mirror.operators (operator catalogs)");
         }
@@ -103,6 +101,8 @@ impl ImageSelection {
         Ok(ImageSelection {
             additional: m.additional_images.iter().map(|i| i.name.clone()).collect(),
             blocked: m.blocked_images.iter().map(|i| i.name.clone()).collect(),
+            platform: m.platform.clone(),
+            release: Default::default(),
         })
     }
 }
@@ -149,7 +149,12 @@ pub async fn plan(selection: &ImageSelection, client: &RegistryClient, opts: &Mi
         parallel: opts.registry.max_per_registry.max(1),
     };
     let provider = source_provider(client);
-    ferry_plan::plan_additional(&selection.additional, &blocked, &provider, policy).await
+    let mut plan = ferry_plan::plan_additional(&selection.additional, &blocked, &provider, policy).await?;
+    if let Some(platform) = &selection.platform {
+        let part = crate::release::plan_platform(platform, &selection.release, &opts.registry, &provider).await?;
+        crate::release::merge(&mut plan, part);
+    }
+    Ok(plan)
 }
 
 /// The destination reference of a planned image under `registry/namespace`.
@@ -385,7 +390,14 @@ async fn finish(
     // Results cover everything this workspace mirrored to the target so far (the target copy's
     // associations plus this run), so applying them never drops an earlier run's entries.
     let images = crate::disk::results::cumulative_images(&earlier, &done, &Default::default());
-    let results_dir = ferry_manifests::write_results(&opts.workspace, epoch_now(), &images, &Default::default())
+    let shipped = |r: &ferry_plan::release::PlannedRelease| {
+        done.iter().any(|m| {
+            m.dest.repository.ends_with(ferry_plan::release::RELEASE_IMAGES_REPO)
+                && m.dest.tag.as_deref() == Some(r.dest_tag.as_str())
+        })
+    };
+    let extras = crate::release::results_extras(&plan, &shipped);
+    let results_dir = ferry_manifests::write_results(&opts.workspace, epoch_now(), &images, &extras)
         .map_err(io_err(&opts.workspace))?
         .dir;
     let mapping_file = results_dir.join("mapping.txt");

@@ -29,6 +29,9 @@ pub struct M2dRequest<'a> {
     pub plan_failed: Vec<FailedImage>,
     /// Images planning skipped (`--skip-missing`): listed in the report.
     pub plan_skipped: Vec<FailedImage>,
+    /// Non-image files to pack, (archive path, file): release signatures (see
+    /// [`crate::release::stage_signatures`]). The files must stay until the set is finished.
+    pub extra_files: Vec<(String, PathBuf)>,
 }
 
 /// Where a mirror-to-disk dry run writes its mapping (oc-mirror's `<dir>/oc-mirror-workspace`).
@@ -210,6 +213,9 @@ pub async fn mirror_to_disk_with(
             failures.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n  ")
         )));
     }
+    for (archive_path, file) in &req.extra_files {
+        writer.add_file(archive_path, file).await?;
+    }
     let stats = writer.finish().await?;
     if !failures.is_empty() {
         // Part 000000 already lists them; the backend must not, or the next sequence would
@@ -268,6 +274,19 @@ pub async fn mirror_to_disk(
     cancel: CancellationToken,
 ) -> Result<DiskReport> {
     let selection = ImageSelection::from_config(cfg)?;
+    mirror_selection_to_disk(&selection, cfg, dir, opts, progress, cancel).await
+}
+
+/// [`mirror_to_disk`] with the selection given (release switches such as
+/// `--skip-verification`, or a single release by pull spec, set on it).
+pub async fn mirror_selection_to_disk(
+    selection: &ImageSelection,
+    cfg: &ferry_config::ImageSetConfiguration,
+    dir: &Path,
+    opts: &DiskOptions,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+) -> Result<DiskReport> {
     let client = build_client(&opts.registry, None)?;
     let mopts = MirrorOptions {
         registry: opts.registry.clone(),
@@ -275,7 +294,7 @@ pub async fn mirror_to_disk(
         skip_missing: opts.skip_missing,
         ..MirrorOptions::default()
     };
-    let plan = crate::mirror::plan(&selection, &client, &mopts).await?;
+    let plan = crate::mirror::plan(selection, &client, &mopts).await?;
     let (mut plan_failed, mut plan_skipped) = (Vec::new(), Vec::new());
     for f in &plan.failures {
         let entry = FailedImage {
@@ -294,6 +313,7 @@ pub async fn mirror_to_disk(
         .unwrap_or_else(|| cfg.archive_size.filter(|s| *s > 0).unwrap_or(DEFAULT_ARCHIVE_SIZE_GIB) * GIB);
     let mirror = serde_json::to_value(&cfg.mirror).map_err(|e| Error::Internal(format!("mirror section: {e}")))?;
     let provider = |host: &str| Arc::new(client.registry(host)) as Arc<dyn ImageSource>;
+    let extra_files = crate::release::stage_signatures(&plan, &dir.join("oc-mirror-workspace"))?;
     let req = M2dRequest {
         plan: &plan.images,
         sources: &provider,
@@ -303,6 +323,7 @@ pub async fn mirror_to_disk(
         archive_size_bytes: size,
         plan_failed,
         plan_skipped,
+        extra_files,
     };
     mirror_to_disk_with(req, opts, progress, cancel).await
 }

@@ -30,7 +30,7 @@ pub mod results;
 
 pub use d2m::{disk_to_mirror, disk_to_mirror_with, ImportTarget};
 pub use ferry_manifests::{ApplyCommands, ResultsExtras};
-pub use m2d::{mirror_to_disk, mirror_to_disk_with, M2dRequest};
+pub use m2d::{mirror_selection_to_disk, mirror_to_disk, mirror_to_disk_with, M2dRequest};
 pub use report::{DiskReport, FailedImage, ImportReport};
 
 use crate::registry::RegistrySettings;

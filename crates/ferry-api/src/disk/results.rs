@@ -122,11 +122,18 @@ pub struct ResultsContext<'a> {
 /// The extra documents of an import's results folder (CatalogSource files,
 /// `release-signatures/*.json`, `updateService.yaml`, charts). This is the one place planners
 /// hook in: each adds one `extras.extend(their_module::import_results(ctx)?);` line here and
-/// builds its documents with [`ferry_manifests::ResultsExtras`]. None are built yet: this build
-/// plans additional images only.
+/// builds its documents with [`ferry_manifests::ResultsExtras`]. Built so far: release signatures.
 pub fn results_extras(ctx: &ResultsContext<'_>) -> ferry_types::Result<ferry_manifests::ResultsExtras> {
-    let _ = ctx;
-    let extras = ferry_manifests::ResultsExtras::new();
+    let mut extras = ferry_manifests::ResultsExtras::new();
+    // Release signatures travel in the set; the import writes them without any network.
+    let scratch = std::env::temp_dir().join(format!(
+        "ferry-import-{}-{}",
+        std::process::id(),
+        crate::mirror::epoch_now()
+    ));
+    let sigs = crate::release::import_results(ctx, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    extras.extend(sigs?);
     Ok(extras)
 }
 

@@ -1,0 +1,240 @@
+//! OpenShift releases in the workflows: `mirror.platform` planned (update graph → version
+//! selection → release images read → signatures fetched and verified), signatures into the
+//! results folder and the archive, `ferry list releases`.
+//!
+//! A release whose signature does not verify is not shipped: planning fails naming every such
+//! release, unless `--skip-verification` (then each one is logged as a warning and noted in the
+//! plan). oc-mirror v1 only warns and ships the release anyway.
+
+use crate::registry::RegistrySettings;
+use ferry_config::{Platform, PlatformType};
+use ferry_manifests::ResultsExtras;
+use ferry_plan::release::plan_releases;
+pub use ferry_plan::release::{PlannedRelease, SignatureStatus};
+use ferry_plan::{Plan, PlannedImage, SourceProvider};
+use ferry_release::signature::Keyring;
+use ferry_release::{
+    select_all, signature_configmap, signature_file_name, ChannelSpec, GraphClient, HttpOptions, ReleaseSelection,
+    SelectOptions, SignatureStores,
+};
+use ferry_types::{Digest, Error, Result};
+use semver::Version;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Folder of the signature ConfigMaps, in results and in archives.
+pub const SIGNATURES_DIR: &str = "release-signatures";
+
+/// Release-specific switches of a run.
+#[derive(Debug, Clone, Default)]
+pub struct ReleaseOptions {
+    /// `--skip-verification`: ship releases without a verified signature (loud warning).
+    pub skip_verification: bool,
+    /// Also follow conditional update edges (known risks) in shortest-path searches.
+    pub include_conditional_edges: bool,
+    /// Heads-only minimum per channel remembered from the previous run.
+    pub remembered: BTreeMap<String, String>,
+}
+
+/// The release part of a plan.
+#[derive(Debug, Clone, Default)]
+pub struct ReleasePart {
+    pub images: Vec<PlannedImage>,
+    pub releases: Vec<PlannedRelease>,
+    pub notes: Vec<String>,
+    pub selection: ReleaseSelection,
+}
+
+/// The HTTP trust of the update service and signature stores: the registry settings' CA
+/// bundle and the source skip-verify flag.
+pub fn http_options(settings: &RegistrySettings) -> HttpOptions {
+    HttpOptions {
+        ca_bundle: settings.ca_bundle.clone(),
+        skip_verify: settings.source_skip_tls,
+    }
+}
+
+/// `mirror.platform.channels` as selection specs (versions parsed, errors name the entry).
+pub fn channel_specs(platform: &Platform) -> Result<Vec<ChannelSpec>> {
+    platform
+        .channels
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            ChannelSpec::new(
+                i,
+                &c.name,
+                c.platform_type == Some(PlatformType::Okd),
+                c.min_version.as_deref(),
+                c.max_version.as_deref(),
+                c.shortest_path.unwrap_or(false),
+                c.full.unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+/// `mirror.platform.architectures`, default `[amd64]`.
+pub fn architectures(platform: &Platform) -> Vec<String> {
+    if platform.architectures.is_empty() {
+        vec!["amd64".to_string()]
+    } else {
+        platform.architectures.clone()
+    }
+}
+
+/// Plan `mirror.platform`: select, expand, verify signatures.
+pub async fn plan_platform(
+    platform: &Platform,
+    ropts: &ReleaseOptions,
+    settings: &RegistrySettings,
+    sources: &dyn SourceProvider,
+) -> Result<ReleasePart> {
+    if platform.graph.unwrap_or(false) {
+        return Err(Error::InvalidConfig(
+            "not supported in this build: mirror.platform.graph (the graph-data image and updateService.yaml). \
+             Remove `graph: true` to mirror the releases, and build the graph-data image with oc-mirror for now"
+                .into(),
+        ));
+    }
+    if platform.channels.is_empty() {
+        return Ok(ReleasePart::default());
+    }
+    let specs = channel_specs(platform)?;
+    let archs = architectures(platform);
+    let http = http_options(settings);
+    let graphs = GraphClient::new(&http)?;
+    let remembered: BTreeMap<String, Version> = ropts
+        .remembered
+        .iter()
+        .filter_map(|(k, v)| Version::parse(v).ok().map(|v| (k.clone(), v)))
+        .collect();
+    let sel_opts = SelectOptions {
+        with_conditional: ropts.include_conditional_edges,
+    };
+    let selection = select_all(&graphs, &specs, &archs, &remembered, &sel_opts).await?;
+    let (images, mut releases) = plan_releases(&selection, sources, settings.max_per_registry.max(1)).await?;
+    let mut notes = selection.notes.clone();
+    notes.extend(verify_releases(&mut releases, ropts.skip_verification, &http).await?);
+    Ok(ReleasePart {
+        images,
+        releases,
+        notes,
+        selection,
+    })
+}
+
+/// Fetch and verify every release's signature. Fails naming each release that has none that
+/// verifies, unless `skip` (then a warning per release, returned as plan notes).
+pub async fn verify_releases(releases: &mut [PlannedRelease], skip: bool, http: &HttpOptions) -> Result<Vec<String>> {
+    let mut notes = Vec::new();
+    if releases.is_empty() {
+        return Ok(notes);
+    }
+    let keyring = Keyring::from_env().map_err(|e| Error::InvalidConfig(e.to_string()))?;
+    let stores = SignatureStores::new(http)?;
+    let mut failures = Vec::new();
+    for r in releases.iter_mut() {
+        let digest: Digest = r.source.digest.clone().expect("release payloads are pinned");
+        let label = format!("{} ({})", r.version, r.arch);
+        match stores.fetch_verified(&keyring, &digest, &label).await {
+            Ok(sig) => {
+                r.signature = SignatureStatus::Verified {
+                    key: sig.verified.key.clone(),
+                    identity: sig.verified.identity.clone(),
+                };
+                r.signatures = vec![sig.bytes];
+            }
+            Err(e) if skip => {
+                tracing::warn!(
+                    release = %label, digest = %digest, error = %e,
+                    "--skip-verification: MIRRORING A RELEASE WHOSE SIGNATURE DID NOT VERIFY; a cluster with signature \
+                     verification will refuse it"
+                );
+                notes.push(format!(
+                    "release {label} {digest}: signature NOT verified (--skip-verification): {e}"
+                ));
+                r.signature = SignatureStatus::Skipped;
+            }
+            Err(e) => failures.push(format!("release {label} {digest}: {e}")),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(Error::InvalidConfig(format!(
+            "{} release(s) have no signature that verifies, so nothing was mirrored:\n  {}\n\
+             Pass --skip-verification to mirror them anyway (not recommended).",
+            failures.len(),
+            failures.join("\n  ")
+        )));
+    }
+    Ok(notes)
+}
+
+/// Merge the release part into a plan (release images first, sorted like the rest).
+pub fn merge(plan: &mut Plan, part: ReleasePart) {
+    plan.images.extend(part.images);
+    plan.images
+        .sort_by(|a, b| (&a.dest_repo, &a.dest_tag).cmp(&(&b.dest_repo, &b.dest_tag)));
+    plan.images
+        .dedup_by(|a, b| a.dest_repo == b.dest_repo && a.dest_tag == b.dest_tag && a.source == b.source);
+    plan.releases.extend(part.releases);
+    plan.notes.extend(part.notes);
+}
+
+/// The signature ConfigMaps of the plan's verified releases whose release image is in
+/// `shipped` (`(dest_repo, dest_tag)` of complete images), as (file name, body).
+pub fn signature_files(plan: &Plan, shipped: Option<&dyn Fn(&PlannedRelease) -> bool>) -> Vec<(String, Vec<u8>)> {
+    plan.releases
+        .iter()
+        .filter(|r| !r.signatures.is_empty())
+        .filter(|r| shipped.is_none_or(|f| f(r)))
+        .map(|r| {
+            let d = r.source.digest.as_ref().expect("pinned");
+            (signature_file_name(d), signature_configmap(d, &r.signatures))
+        })
+        .collect()
+}
+
+/// Results extras of a mirror-to-mirror run: `release-signatures/<file>` per shipped release.
+pub fn results_extras(plan: &Plan, shipped: &dyn Fn(&PlannedRelease) -> bool) -> ResultsExtras {
+    let mut x = ResultsExtras::new();
+    for (name, body) in signature_files(plan, Some(shipped)) {
+        x.add_manifest(format!("{SIGNATURES_DIR}/{name}"), body);
+    }
+    x
+}
+
+/// Write the signature files for an archive into `workspace/release-signatures/` and return
+/// (archive path, file) pairs for `ArchiveWriter::add_file`.
+pub fn stage_signatures(plan: &Plan, workspace: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let files = signature_files(plan, None);
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dir = workspace.join(SIGNATURES_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display(), e))?;
+    let mut out = Vec::new();
+    for (name, body) in files {
+        let p = dir.join(&name);
+        std::fs::write(&p, body).map_err(|e| Error::io(p.display(), e))?;
+        out.push((format!("{SIGNATURES_DIR}/{name}"), p));
+    }
+    Ok(out)
+}
+
+/// Results extras of an import: every `release-signatures/*.json` the media carries, copied
+/// from the set (no network in the air gap).
+pub fn import_results(ctx: &crate::disk::results::ResultsContext<'_>, scratch: &Path) -> Result<ResultsExtras> {
+    let mut x = ResultsExtras::new();
+    let Some(set) = ctx.set else { return Ok(x) };
+    for name in set.files(&format!("{SIGNATURES_DIR}/")) {
+        if !name.ends_with(".json") {
+            continue;
+        }
+        let dest = scratch.join(&name);
+        set.extract_file(&name, &dest)?;
+        let body = std::fs::read(&dest).map_err(|e| Error::io(dest.display(), e))?;
+        x.add_manifest(name, body);
+    }
+    Ok(x)
+}
