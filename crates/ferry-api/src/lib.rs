@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod disk;
 mod m2m_metadata;
 pub mod mirror;
+pub mod prune;
 pub mod registry;
 pub mod release;
 pub mod wire;

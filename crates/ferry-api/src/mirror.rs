@@ -36,6 +36,9 @@ pub struct MirrorOptions {
     pub ignore_history: bool,
     /// `--skip-metadata-check`: run whatever sequence the target copy of the metadata expects.
     pub skip_metadata_check: bool,
+    /// `--prune`: delete what the pruning plan lists (by default the plan is only shown and
+    /// written to `pruning-plan.json`; see [`crate::prune`]).
+    pub prune: bool,
 }
 
 impl Default for MirrorOptions {
@@ -51,6 +54,7 @@ impl Default for MirrorOptions {
             mirror_section: serde_json::Value::Null,
             ignore_history: false,
             skip_metadata_check: false,
+            prune: false,
         }
     }
 }
@@ -131,6 +135,9 @@ pub struct MirrorReport {
     pub metadata_image: Option<String>,
     /// Images that failed under `--continue-on-error` (otherwise the run fails).
     pub failed: Vec<crate::disk::FailedImage>,
+    /// The pruning plan against the target's recorded associations and what was deleted
+    /// (`None` for a single-use run without `storageConfig`: nothing is recorded to prune by).
+    pub prune: Option<crate::prune::PruneReport>,
     pub seconds: f64,
 }
 
@@ -242,7 +249,11 @@ pub async fn mirror_to_mirror(
         let copy: Vec<MappedImage> = to_copy.iter().map(|(_, m)| m.clone()).collect();
         std::fs::write(&mapping_file, ferry_manifests::mapping_txt(&copy)).map_err(io_err(&mapping_file))?;
         tracing::info!(images = copy.len(), from_history = from_history.len(), file = %mapping_file.display(), "dry run: mapping written, nothing copied");
+        let all: Vec<_> = to_copy.iter().chain(&from_history).cloned().collect();
+        let prune =
+            crate::prune::m2m_dry_run(meta.as_ref(), &all, &client, registry, prune_request(opts, None)).await?;
         return Ok(MirrorReport {
+            prune,
             results_dir: opts.workspace.clone(),
             mapping_file,
             images_copied: 0,
@@ -295,6 +306,7 @@ pub async fn mirror_to_mirror(
         meta: meta.as_ref(),
         to_copy,
         from_history,
+        target: client.registry(registry),
     };
     finish(plan, run, report, opts, started).await
 }
@@ -307,6 +319,18 @@ struct Run<'a> {
     meta: Option<&'a RunMetadata>,
     to_copy: Vec<(PlannedImage, MappedImage)>,
     from_history: Vec<(PlannedImage, MappedImage)>,
+    /// The target, for pruning's DELETEs.
+    target: ferry_registry::Registry,
+}
+
+fn prune_request(opts: &MirrorOptions, hold: Option<String>) -> crate::prune::PruneRequest<'_> {
+    crate::prune::PruneRequest {
+        workspace: &opts.workspace,
+        prune: opts.prune,
+        dry_run: opts.dry_run,
+        hold,
+        parallel: opts.registry.max_per_registry,
+    }
 }
 
 /// Turn a copy report into results and metadata: only complete images are recorded; any
@@ -370,6 +394,7 @@ async fn finish(
         done.push(m.clone());
     }
     let (mut sequence, mut uid, mut metadata_image, mut earlier) = (None, None, None, Vec::new());
+    let mut prune: Option<crate::prune::PruneReport> = None;
     if let Some(meta) = run.meta {
         for (_, m) in &run.from_history {
             let digest = m.dest.digest.as_ref().map(|d| d.to_string()).unwrap_or_default();
@@ -380,6 +405,19 @@ async fn finish(
         if let Some(c) = &meta.current {
             earlier = crate::disk::results::mapped_from_associations(&c.past_associations, run.registry, &prefix);
         }
+        // Pruning runs before the metadata is recorded: if it stops half-way, the target copy
+        // still lists what is left and the next run plans it again (a 404 counts as done).
+        let hold = crate::prune::hold_reason(failures.len(), plan.failures.len());
+        let pruned = crate::prune::m2m(
+            meta.current.as_ref(),
+            &associations,
+            &run.target,
+            prune_request(opts, hold),
+        )
+        .await?;
+        // What was not deleted stays recorded, so a later --prune still finds it.
+        associations.extend(pruned.associations_left(&crate::prune::m2m_repo(run.registry)));
+        prune = Some(pruned);
         let (md, digest) = meta
             .record(epoch_now() as i64, opts.mirror_section.clone(), associations)
             .await?;
@@ -389,7 +427,8 @@ async fn finish(
     }
     // Results cover everything this workspace mirrored to the target so far (the target copy's
     // associations plus this run), so applying them never drops an earlier run's entries.
-    let images = crate::disk::results::cumulative_images(&earlier, &done, &Default::default());
+    let pruned_pairs = prune.as_ref().map(|p| p.removed.clone()).unwrap_or_default();
+    let images = crate::disk::results::cumulative_images(&earlier, &done, &pruned_pairs);
     let shipped = |r: &ferry_plan::release::PlannedRelease| {
         done.iter().any(|m| {
             m.dest.repository.ends_with(ferry_plan::release::RELEASE_IMAGES_REPO)
@@ -419,6 +458,7 @@ async fn finish(
         uid,
         metadata_image,
         failed: failures,
+        prune,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

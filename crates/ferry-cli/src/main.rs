@@ -113,8 +113,13 @@ struct MirrorArgs {
     skip_verification: bool,
     #[arg(long, hide = true)]
     skip_image_pin: bool,
-    #[arg(long, hide = true)]
+    /// Keep images that are no longer in the image set (Ferry's default; accepted for oc-mirror compatibility).
+    #[arg(long)]
     skip_pruning: bool,
+    /// Delete from the target the images no longer in the image set (the pruning plan, shown and written to
+    /// pruning-plan.json on every run). Without it they are kept.
+    #[arg(long, conflicts_with = "skip_pruning")]
+    prune: bool,
 }
 
 #[derive(Args)]
@@ -199,6 +204,7 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
         dry_run: a.dry_run,
         continue_on_error: a.continue_on_error,
         skip_missing: a.skip_missing,
+        prune: a.prune,
         ..MirrorOptions::default()
     };
     let cancel = CancellationToken::new();
@@ -254,6 +260,7 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
                 );
                 disk::print_apply_for_dir(&report.results_dir);
             }
+            print_prune(report.prune.as_ref());
             Ok(())
         }
         Destination::Disk(dir) => {
@@ -283,7 +290,18 @@ fn disk_options(a: &MirrorArgs, opts: MirrorOptions) -> ferry_api::disk::DiskOpt
         continue_on_error: a.continue_on_error,
         skip_missing: a.skip_missing,
         dry_run: a.dry_run,
+        prune: a.prune,
         ..Default::default()
+    }
+}
+
+/// The pruning plan and what became of it (the engine logs the plan before deleting anything).
+fn print_prune(report: Option<&ferry_api::prune::PruneReport>) {
+    let Some(r) = report else { return };
+    let Some(summary) = r.summary() else { return };
+    println!("{summary}");
+    for line in r.plan.lines() {
+        println!("{line}");
     }
 }
 
@@ -298,7 +316,9 @@ async fn run_import(
     let ui = progress::ProgressUi::new();
     let report = ferry_api::disk::disk_to_mirror(&from, &destination, &dopts, ui.sink(), cancel).await;
     ui.finish();
-    disk::print_import_report(&report?)
+    let report = report?;
+    print_prune(report.prune.as_ref());
+    disk::print_import_report(&report)
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -22,6 +22,8 @@ pub struct ImportTarget<'a> {
     pub registry: &'a str,
     /// User namespace prepended to every repository.
     pub namespace: Option<&'a str>,
+    /// The target as a registry client, for pruning's DELETEs (`None`: no pruning).
+    pub registry_client: Option<ferry_registry::Registry>,
 }
 
 /// Open the media: a missing path, an empty folder or a folder without a finished set is
@@ -167,9 +169,18 @@ async fn import_set(
         .collect();
 
     if opts.dry_run {
-        return Ok(dry_run_report(
-            &set, &md, &planned, failed, target, opts, verify, started,
-        ));
+        let prune = crate::prune::d2m(
+            current.as_ref(),
+            &md,
+            &prefix,
+            target.registry_client.as_ref(),
+            opts,
+            failed.len(),
+        )
+        .await?;
+        let mut report = dry_run_report(&set, &md, &planned, failed, target, opts, verify, started);
+        report.prune = prune;
+        return Ok(report);
     }
 
     let copy_opts = CopyOptions {
@@ -231,7 +242,22 @@ async fn import_set(
     let this_run = mapped_from_associations(&recorded.past_associations, registry, &prefix);
     // Pruning (engineer H7) runs here, before the results: the (repository, digest) pairs it
     // deleted leave the results through this set.
-    let pruned = BTreeSet::new();
+    let prune = crate::prune::d2m(
+        current.as_ref(),
+        &recorded,
+        &prefix,
+        target.registry_client.as_ref(),
+        opts,
+        failed.len(),
+    )
+    .await?;
+    if let Some(p) = &prune {
+        // What was not deleted stays recorded, so a later --prune still finds it.
+        recorded
+            .past_associations
+            .extend(p.associations_left(&crate::prune::d2m_repo(&prefix)));
+    }
+    let pruned = prune.as_ref().map(|p| p.removed.clone()).unwrap_or_default();
     let images = cumulative_images(&earlier, &this_run, &pruned);
     let extras = results_extras(&ResultsContext {
         set: Some(&set),
@@ -266,6 +292,7 @@ async fn import_set(
         verify,
         metadata_image,
         failed,
+        prune,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -320,6 +347,7 @@ fn dry_run_report(
         verify,
         metadata_image: None,
         failed,
+        prune: None,
         seconds: started.elapsed().as_secs_f64(),
     }
 }
@@ -352,6 +380,7 @@ pub async fn disk_to_mirror(
         dest: handle,
         registry,
         namespace: namespace.as_deref(),
+        registry_client: Some(client.registry(registry)),
     };
     import_set(media, target, opts, progress, cancel).await
 }

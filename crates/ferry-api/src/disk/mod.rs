@@ -75,6 +75,9 @@ pub struct DiskOptions {
     /// and reports the planned size and part count; an import reports what it would push.
     /// Neither writes a part, bumps a sequence or pushes.
     pub dry_run: bool,
+    /// `--prune` (disk-to-mirror): delete what the pruning plan lists; by default it is only
+    /// shown and written to `pruning-plan.json` (see [`crate::prune`]).
+    pub prune: bool,
 }
 
 impl Default for DiskOptions {
@@ -92,6 +95,7 @@ impl Default for DiskOptions {
             continue_on_error: false,
             skip_missing: false,
             dry_run: false,
+            prune: false,
         }
     }
 }

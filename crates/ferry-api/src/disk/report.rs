@@ -87,6 +87,9 @@ pub struct ImportReport {
     pub metadata_image: Option<String>,
     /// Images that could not be pushed (only with `--continue-on-error`; otherwise the run fails).
     pub failed: Vec<FailedImage>,
+    /// The pruning plan against the target's recorded associations and what was deleted
+    /// (`None` for a single-use set).
+    pub prune: Option<crate::prune::PruneReport>,
     pub seconds: f64,
 }
 
