@@ -135,7 +135,12 @@ pub fn scan(chart: &Chart, supplied: &Map) -> ScanResult {
             }
             for c in cands {
                 match c {
-                    Cand::Image { path, xpath, written } => {
+                    Cand::Image {
+                        path,
+                        xpath,
+                        written,
+                        tag_fallback,
+                    } => {
                         let refs: Vec<&Doc> = docs
                             .iter()
                             .filter(|d| d.mentions.iter().any(|m| refers_to(m, &xpath)))
@@ -145,6 +150,36 @@ pub fn scan(chart: &Chart, supplied: &Map) -> ScanResult {
                                 chart: chart_name.clone(),
                                 path,
                                 image: written,
+                            });
+                            continue;
+                        }
+                        // The appVersion stands in for a missing tag only when a template reads
+                        // the tag (`.tag | default .Chart.AppVersion`) or hands the whole map to
+                        // a helper; otherwise the template builds the name some other way
+                        // (service-binding-operator: `printf "%s/%s" .repository "name@sha256:…"`).
+                        let tag_path = format!("{xpath}.tag");
+                        if tag_fallback
+                            && !docs.iter().any(|d| {
+                                d.mentions
+                                    .iter()
+                                    .any(|m| m == &xpath || m == &tag_path || m.starts_with(&format!("{tag_path}.")))
+                            })
+                        {
+                            let used: Vec<String> = refs
+                                .iter()
+                                .flat_map(|d| {
+                                    templated_image_lines(d)
+                                        .into_iter()
+                                        .map(move |l| format!("{}:{l}", d.file))
+                                })
+                                .collect();
+                            res.unresolved.push(Unresolved {
+                                chart: chart_name.clone(),
+                                location: format!("values {path}"),
+                                reason: format!(
+                                    "the values give no tag and no template reads `{tag_path}`; the image is built by a template expression the scan cannot evaluate{}",
+                                    if used.is_empty() { String::new() } else { format!(" ({})", used.join(", ")) }
+                                ),
                             });
                             continue;
                         }
@@ -292,10 +327,12 @@ fn merge(found: Vec<Found>, unresolved: &mut Vec<Unresolved>) -> Vec<FoundImage>
 
 enum Cand {
     /// `path` as shown (with list indexes), `xpath` the part a template can name (`.Values.a.b`).
+    /// `tag_fallback`: the tag is the chart's appVersion because the values give none.
     Image {
         path: String,
         xpath: String,
         written: String,
+        tag_fallback: bool,
     },
     Bad {
         path: String,
@@ -345,6 +382,7 @@ fn collect(v: &Value, path: &str, xpath: &str, global: Option<&Map>, app_version
                     path: path.into(),
                     xpath: xpath.into(),
                     written: s.to_string(),
+                    tag_fallback: false,
                 }
             });
         }
@@ -383,8 +421,10 @@ fn image_map(m: &Map, path: &str, xpath: &str, global: Option<&Map>, app_version
         .find(|r| !r.is_empty())
         .unwrap_or_default();
     let mut tag = str_of(m, "tag");
-    if tag.is_empty() && !repository.contains('@') && !last_has_tag(&repository) {
+    let mut tag_fallback = false;
+    if tag.is_empty() && !repository.contains('@') && !last_has_tag(&repository) && str_of(m, "digest").is_empty() {
         tag = app_version.to_string();
+        tag_fallback = true;
     }
     let digest = str_of(m, "digest");
     let mut written = if registry.is_empty() {
@@ -405,6 +445,7 @@ fn image_map(m: &Map, path: &str, xpath: &str, global: Option<&Map>, app_version
         path: path.into(),
         xpath: xpath.into(),
         written,
+        tag_fallback,
     })
 }
 

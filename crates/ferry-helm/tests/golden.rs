@@ -254,7 +254,7 @@ fn conditions_tags_globals_and_annotations() {
         write(
             &root,
             &format!("{dir}/templates/d.yaml"),
-            "kind: Deployment\nspec:\n  image: {{ .Values.image.repository }}\n",
+            "kind: Deployment\nspec:\n  image: {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}\n",
         );
     }
     let r = scan(&load_path(&root).unwrap(), &Map::new());
@@ -304,4 +304,22 @@ fn unresolvable_values_are_listed_not_fatal() {
         "{u:?}"
     );
     assert!(u.iter().any(|s| s.starts_with("templates/d.yaml:4")), "{u:?}");
+}
+
+#[test]
+fn service_binding_operator_image_is_listed_as_unresolved_not_guessed() {
+    let Some(tgz) = chart("tests/unit/testdata/helm-data/charts/service-binding-operator-1.4.1.tgz") else {
+        return;
+    };
+    let r = scan(&load_path(&tgz).unwrap(), &Map::new());
+    report("service-binding-operator 1.4.1", &r, &[]);
+    // `image: {{ .Values.image.image | default (printf "%s/%s" .Values.image.repository "servicebinding-operator@sha256:…") }}`:
+    // guessing `quay.io/redhat-developer:1.4.1` from values would be wrong.
+    assert_eq!(names(&r), Vec::<String>::new());
+    let u = r
+        .unresolved
+        .iter()
+        .find(|u| u.location == "values image")
+        .expect("image listed as unresolved");
+    assert!(u.reason.contains("templates/deployment.yaml:32"), "{}", u.reason);
 }

@@ -11,6 +11,7 @@
 //!   resolved), which silently stops `alpine:3.18`-style patterns from working after pinning;
 //!   Ferry matches the as-written form *and* the pinned form, so both kinds of pattern work.
 
+pub mod helm;
 pub mod release;
 
 use ferry_types::{Digest, Error, ImageKind, ImageRef, ImageSource, Result};
@@ -78,6 +79,8 @@ pub struct Plan {
     /// What the user should know about the selection (previous-minor releases, blocked edges,
     /// heads-only ranges, unverified signatures).
     pub notes: Vec<String>,
+    /// Helm charts (their images, tests left out, are in `images`), with provenance per image.
+    pub charts: Vec<helm::PlannedChart>,
 }
 
 /// How planning treats images that cannot be resolved.
