@@ -96,11 +96,13 @@ pub fn host_of(key: &str) -> &str {
     key.split_once('/').map(|(h, _)| h).unwrap_or(key)
 }
 
-/// The credential resolver for an engine run: Ferry's keyring set first (only touched when the
-/// index lists something, so runs on machines without a keyring keep working), then the auth
-/// files (`--authfile`, `REGISTRY_AUTH_FILE`, containers, docker) with their helpers.
+/// The credential resolver for an engine run: an explicit `--authfile` first for the hosts it
+/// covers (named for this run, it wins over stored logins), then Ferry's keyring set (only
+/// touched when the index lists something, so runs on machines without a keyring keep
+/// working), then the other auth files (`REGISTRY_AUTH_FILE`, containers, docker) with their
+/// helpers. A keyring that is not usable, or an entry whose secret vanished, never fails a run
+/// by itself: only a registry that then has no credential does (its 401 names the reason).
 pub fn run_resolver(store: &CredentialStore, authfile: Option<&Path>) -> Result<Arc<dyn CredentialResolver>> {
-    let paths = AuthFileResolver::default_paths(authfile);
     if let Some(explicit) = authfile {
         if !explicit.is_file() {
             return Err(Error::NotFound {
@@ -109,12 +111,25 @@ pub fn run_resolver(store: &CredentialStore, authfile: Option<&Path>) -> Result<
             });
         }
     }
-    let files = AuthFileResolver::load(&paths).map_err(Error::InvalidConfig)?;
     if store.list().is_empty() {
-        return Ok(Arc::new(files));
+        let paths = AuthFileResolver::default_paths(authfile);
+        return Ok(Arc::new(AuthFileResolver::load(&paths).map_err(Error::InvalidConfig)?));
     }
-    keyring()?;
-    Ok(Arc::new(store.merged_resolver(files)?))
+    let explicit = match authfile {
+        Some(p) => Some(AuthFileResolver::load(&[p.to_path_buf()]).map_err(Error::InvalidConfig)?),
+        None => None,
+    };
+    let files = AuthFileResolver::load(&AuthFileResolver::default_paths(None)).map_err(Error::InvalidConfig)?;
+    if let Err(e) = keyring() {
+        tracing::warn!(
+            "the {} stored credentials are not used in this run: {e}",
+            store.list().len()
+        );
+        let mut paths: Vec<std::path::PathBuf> = authfile.map(Path::to_path_buf).into_iter().collect();
+        paths.extend(AuthFileResolver::default_paths(None));
+        return Ok(Arc::new(AuthFileResolver::load(&paths).map_err(Error::InvalidConfig)?));
+    }
+    Ok(Arc::new(store.merged_resolver(explicit, files)?))
 }
 
 /// The store's per-registry trust as the registry client's policies. Logs the skip-verify /
@@ -133,43 +148,72 @@ pub fn tls_policies(store: &CredentialStore) -> HashMap<String, TlsPolicy> {
 }
 
 /// Add the store's trust settings to `opts`. A stored setting adds to what the run's flags say
-/// for that host (the union: a flag can weaken trust for one run, a stored CA bundle is used
-/// unless the flags name another one), so a stored CA or skip-verify is honoured by every run.
-pub fn apply_trust(store: &CredentialStore, opts: &mut ClientOptions) {
+/// for that host (the union: a flag can weaken trust for one run, and a run's `--ca-bundle`
+/// is trusted together with the registry's stored CA, never instead of it), so a stored CA or
+/// skip-verify is honoured by every run.
+pub fn apply_trust(store: &CredentialStore, opts: &mut ClientOptions) -> Result<()> {
+    let dir = store.index_path().parent().map(Path::to_path_buf).unwrap_or_default();
     for (host, stored) in tls_policies(store) {
         let base = opts
             .per_registry
             .get(&host)
             .cloned()
             .unwrap_or_else(|| opts.default_tls.clone());
-        opts.per_registry.insert(host, merge_policy(&base, &stored));
+        opts.per_registry.insert(host, merge_policy(&base, &stored, &dir)?);
     }
+    Ok(())
 }
 
 /// [`apply_trust`] for a run with a destination: the destination's stored trust is merged with
 /// the `--dest-*` policy, never with the `--source-*` flags held in `opts.default_tls`.
-pub fn apply_trust_with_dest(store: &CredentialStore, opts: &mut ClientOptions, dest: Option<(&str, &TlsPolicy)>) {
+pub fn apply_trust_with_dest(
+    store: &CredentialStore,
+    opts: &mut ClientOptions,
+    dest: Option<(&str, &TlsPolicy)>,
+) -> Result<()> {
     if let Some((host, policy)) = dest {
         opts.per_registry
             .entry(host.to_string())
             .or_insert_with(|| policy.clone());
     }
-    apply_trust(store, opts);
+    apply_trust(store, opts)
 }
 
-fn merge_policy(flags: &TlsPolicy, stored: &TlsPolicy) -> TlsPolicy {
-    TlsPolicy {
+/// `dir` is the store's folder: when the run and the store each name a CA bundle, both are
+/// trusted through one combined file kept there (`trust/ca-<hash>.pem`, private, named by its
+/// content so runs reuse it) because the client takes one bundle per host.
+fn merge_policy(flags: &TlsPolicy, stored: &TlsPolicy, dir: &Path) -> Result<TlsPolicy> {
+    let ca_bundle = match (&flags.ca_bundle, &stored.ca_bundle) {
+        (Some(a), Some(b)) if a != b => Some(combined_bundle(dir, &[a, b])?),
+        (a, b) => a.clone().or_else(|| b.clone()),
+    };
+    Ok(TlsPolicy {
         skip_verify: flags.skip_verify || stored.skip_verify,
         plain_http: flags.plain_http || stored.plain_http,
-        ca_bundle: flags.ca_bundle.clone().or_else(|| stored.ca_bundle.clone()),
+        ca_bundle,
+    })
+}
+
+fn combined_bundle(dir: &Path, files: &[&PathBuf]) -> Result<PathBuf> {
+    let mut pem = Vec::new();
+    for f in files {
+        let mut text = std::fs::read(f).map_err(|e| Error::io(format!("CA bundle {}", f.display()), e))?;
+        if !text.ends_with(b"\n") {
+            text.push(b'\n');
+        }
+        pem.extend(text);
     }
+    let digest = ferry_types::Digest::of(&pem);
+    let path = dir.join("trust").join(format!("ca-{}.pem", &digest.hex()[..16]));
+    ferry_auth::write_private_file(&path, &pem)?;
+    Ok(path)
 }
 
 /// A registry client with this store's credentials (then the auth files) and per-registry trust,
 /// otherwise default options: what a run gets when no `--*-tls`/`--*-http` flag is given.
 pub fn engine_client(store: &CredentialStore, authfile: Option<&Path>) -> Result<RegistryClient> {
     let mut opts = ClientOptions::default();
-    apply_trust(store, &mut opts);
+    apply_trust(store, &mut opts)?;
     RegistryClient::new(run_resolver(store, authfile)?, opts)
 }
 
@@ -349,26 +393,58 @@ mod tests {
             plain_http: false,
             ca_bundle: Some(PathBuf::from("/ca/mirror.pem")),
         };
+        let dir = tempfile_dir("merge");
         let none = TlsPolicy::default();
-        assert_eq!(merge_policy(&none, &stored), stored);
+        assert_eq!(merge_policy(&none, &stored, &dir).unwrap(), stored);
         let flags = TlsPolicy {
             skip_verify: true,
             ..Default::default()
         };
-        let m = merge_policy(&flags, &stored);
+        let m = merge_policy(&flags, &stored, &dir).unwrap();
         assert!(m.skip_verify);
         assert_eq!(m.ca_bundle, stored.ca_bundle);
-        let other_ca = TlsPolicy {
-            ca_bundle: Some(PathBuf::from("/ca/flag.pem")),
-            ..Default::default()
-        };
-        assert_eq!(merge_policy(&other_ca, &stored).ca_bundle, other_ca.ca_bundle);
+        // A run's CA adds to the stored one: both end up in one private combined bundle.
+        let (flag_ca, stored_ca) = (dir.join("flag.pem"), dir.join("stored.pem"));
+        std::fs::write(&flag_ca, "-----BEGIN CERTIFICATE-----\nFLAG\n-----END CERTIFICATE-----").unwrap();
+        std::fs::write(
+            &stored_ca,
+            "-----BEGIN CERTIFICATE-----\nSTORED\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let m = merge_policy(
+            &TlsPolicy {
+                ca_bundle: Some(flag_ca),
+                ..Default::default()
+            },
+            &TlsPolicy {
+                ca_bundle: Some(stored_ca),
+                ..Default::default()
+            },
+            &dir,
+        )
+        .unwrap();
+        let combined = m.ca_bundle.unwrap();
+        assert!(combined.starts_with(dir.join("trust")), "{}", combined.display());
+        let text = std::fs::read_to_string(&combined).unwrap();
+        assert!(
+            text.contains("FLAG\n-----END CERTIFICATE-----\n-----BEGIN") && text.contains("STORED"),
+            "{text}"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&combined).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn destination_trust_ignores_source_flags() {
         ferry_auth::init_keyring(Some(KeyringBackend::Mock)).unwrap();
-        let dir = tempfile_dir();
+        let dir = tempfile_dir("dest");
         let ca = dir.join("ca.pem");
         std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
         let mut store = CredentialStore::open(&dir).unwrap();
@@ -385,7 +461,7 @@ mod tests {
             },
             ..ClientOptions::default()
         };
-        apply_trust_with_dest(&store, &mut opts, Some(("dest.example:5000", &TlsPolicy::default())));
+        apply_trust_with_dest(&store, &mut opts, Some(("dest.example:5000", &TlsPolicy::default()))).unwrap();
         let d = &opts.per_registry["dest.example:5000"];
         assert!(!d.plain_http, "--source-use-http must not reach the destination");
         assert_eq!(d.ca_bundle.as_deref(), Some(ca.as_path()));
@@ -394,8 +470,8 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    fn tempfile_dir() -> PathBuf {
-        let d = std::env::temp_dir().join(format!("ferry-cred-test-{}", std::process::id()));
+    fn tempfile_dir(what: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ferry-cred-test-{what}-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         d
     }

@@ -115,6 +115,6 @@ pub fn build_client(settings: &RegistrySettings, dest_registry: Option<&str>) ->
     }
     // Trust saved per registry (`ferry auth trust`, the app's trust settings) is merged with the
     // run's flags; the destination's with the --dest-* flags, never with the --source-* ones.
-    crate::credentials::apply_trust(&store, &mut opts);
+    crate::credentials::apply_trust(&store, &mut opts)?;
     RegistryClient::new(creds, opts)
 }

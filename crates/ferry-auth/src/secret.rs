@@ -29,6 +29,14 @@ impl std::fmt::Display for Secret {
     }
 }
 
+/// Read from JSON (token responses, auth files) straight into a `Secret`, so the raw value never
+/// sits in a plain `String` field with a derived `Debug`.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
 impl Drop for Secret {
     fn drop(&mut self) {
         // Best-effort scrub of the heap copy we own.

@@ -8,7 +8,6 @@ use crate::{keystore, Credential, CredentialResolver, ResolvedCredential, Secret
 use base64::Engine as _;
 use ferry_types::{Error, Result};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// File name of the index inside the config folder.
@@ -342,39 +341,69 @@ impl CredentialStore {
     }
 
     /// Read every secret from the keyring into a resolver (one keyring read per entry, at start,
-    /// so a long mirror run does not depend on the keyring staying unlocked). An index entry
-    /// whose secret has vanished (keyutils after a reboot) is an error that says to re-import.
+    /// so a long mirror run does not depend on the keyring staying unlocked). An entry that
+    /// cannot be read (its secret vanished, as keyutils forgets at reboot, or the keyring
+    /// refused) does not fail the run: it is left out, and only a run that needs that registry
+    /// hears about it (a warning when it is looked up, and the 401 message names it with the
+    /// way to recover). [`CredentialStore::export_auth_json`] refuses such a set instead.
     pub fn resolver(&self) -> Result<KeyringResolver> {
         let mut entries = BTreeMap::new();
+        let mut unavailable = BTreeMap::new();
         for (key, s) in &self.index.entries {
-            let secret = keystore::get_secret(key)?.ok_or_else(|| {
-                Error::InvalidConfig(format!(
-                    "{key}: the index at {} lists a credential but the keyring has no secret for it (keyutils \
-                     forgets at reboot/logout); log in again with `ferry login {key}` or re-import the pull secret",
-                    self.index_path().display()
-                ))
-            })?;
+            let secret = match keystore::get_secret(key) {
+                Ok(Some(secret)) => secret,
+                Ok(None) => {
+                    unavailable.insert(
+                        key.clone(),
+                        format!(
+                            "{key}: the index at {} lists a credential but the keyring has no secret for it \
+                             (keyutils forgets at reboot/logout); log in again with `ferry login {key}` or \
+                             re-import the pull secret",
+                            self.index_path().display()
+                        ),
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    unavailable.insert(key.clone(), e.to_string());
+                    continue;
+                }
+            };
             let cred = match (s.kind, &s.username) {
                 (CredentialKind::Basic, Some(u)) => Credential::Basic {
                     username: u.clone(),
                     password: secret,
                 },
                 (CredentialKind::Basic, None) => {
-                    return Err(Error::InvalidConfig(format!(
-                        "{key}: index entry of kind basic has no user name; log in again with `ferry login {key}`"
-                    )))
+                    unavailable.insert(
+                        key.clone(),
+                        format!(
+                            "{key}: index entry of kind basic has no user name; log in again with `ferry login {key}`"
+                        ),
+                    );
+                    continue;
                 }
                 (CredentialKind::IdentityToken, _) => Credential::IdentityToken(secret),
             };
             entries.insert(key.clone(), (cred, s.email.clone()));
         }
-        Ok(KeyringResolver { entries })
+        Ok(KeyringResolver {
+            entries,
+            unavailable,
+            warned: Default::default(),
+        })
     }
 
-    /// The merged resolver for a run: this store first, then auth files (`--authfile`,
-    /// `REGISTRY_AUTH_FILE`, containers and docker files with their credential helpers).
-    pub fn merged_resolver(&self, files: AuthFileResolver) -> Result<MergedResolver> {
+    /// The merged resolver for a run: an explicit `--authfile` first for the hosts it covers
+    /// (what the user named for this run wins over what is stored), then this store, then the
+    /// other auth files (`REGISTRY_AUTH_FILE`, containers and docker files with their helpers).
+    pub fn merged_resolver(
+        &self,
+        explicit: Option<AuthFileResolver>,
+        files: AuthFileResolver,
+    ) -> Result<MergedResolver> {
         Ok(MergedResolver {
+            explicit,
             keyring: self.resolver()?,
             files,
         })
@@ -382,9 +411,17 @@ impl CredentialStore {
 
     /// Write the merged credential set as an auth.json for `oc`, `podman` or `oc-mirror`, created
     /// with mode 0600 (on Unix the file never exists with wider permissions). Returns how many
-    /// registries it holds.
+    /// registries it holds. Refused when an entry's secret cannot be read: an export that
+    /// silently leaves a registry out would fail later, far from here.
     pub fn export_auth_json(&self, path: &Path) -> Result<usize> {
         let r = self.resolver()?;
+        if let Some((_, why)) = r.unavailable.iter().next() {
+            return Err(Error::InvalidConfig(format!(
+                "cannot export {}: {} of the stored credentials cannot be read from the keyring; {why}",
+                path.display(),
+                r.unavailable.len()
+            )));
+        }
         write_private_file(path, r.to_auth_json().as_bytes())?;
         Ok(r.entries.len())
     }
@@ -396,47 +433,18 @@ impl CredentialStore {
     }
 }
 
-/// Write `bytes` to `path` atomically (temp file + rename in the same folder), mode 0600 from
-/// creation on Unix.
+/// Write `bytes` to `path` atomically, mode 0600 from creation, through a temp file with an
+/// unpredictable name opened `O_EXCL|O_NOFOLLOW` (see [`ferry_types::private_file`]).
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display(), e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let write = || -> std::io::Result<()> {
-        let mut f = opts.open(&tmp)?;
-        // A leftover temp file from a crash may have been created with other permissions.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path.display(), e)
-    })
+    ferry_types::private_file::write_atomic(path, bytes).map_err(|e| Error::io(path.display(), e))
 }
 
 /// The store's credentials, loaded from the keyring (in memory only, redacted in `Debug`).
 pub struct KeyringResolver {
     entries: BTreeMap<String, (Credential, Option<String>)>,
+    /// Index entries whose secret could not be read, with the reason and the way to recover.
+    unavailable: BTreeMap<String, String>,
+    warned: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for KeyringResolver {
@@ -453,6 +461,11 @@ impl KeyringResolver {
     }
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Index entries whose secret could not be read: `(registry key, reason)`.
+    pub fn unavailable(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.unavailable.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// The docker config.json / containers auth.json text of this set (contains the secrets:
@@ -498,30 +511,51 @@ impl CredentialResolver for KeyringResolver {
                     source: format!("OS keyring (ferry login {c})"),
                 });
             }
+            // Needed now: say so once per run (the lookup goes on to less specific keys and
+            // the auth files, which may well serve it).
+            if let Some(why) = self.unavailable.get(&c) {
+                if self.warned.lock().expect("warned set poisoned").insert(c.clone()) {
+                    tracing::warn!("stored credential not usable: {why}");
+                }
+            }
         }
         None
     }
 
     fn sources(&self) -> String {
-        "OS keyring (ferry login / ferry auth import)".into()
+        let mut s = "OS keyring (ferry login / ferry auth import)".to_string();
+        for why in self.unavailable.values() {
+            s.push_str(&format!("; not usable: {why}"));
+        }
+        s
     }
 }
 
-/// Keyring entries first, auth files second.
+/// An explicit `--authfile` first (for the hosts it covers), keyring entries second, the other
+/// auth files last.
 #[derive(Debug)]
 pub struct MergedResolver {
+    pub explicit: Option<AuthFileResolver>,
     pub keyring: KeyringResolver,
     pub files: AuthFileResolver,
 }
 
 impl CredentialResolver for MergedResolver {
     fn resolve(&self, registry: &str, repository: &str) -> Option<ResolvedCredential> {
-        self.keyring
-            .resolve(registry, repository)
+        self.explicit
+            .as_ref()
+            .and_then(|e| e.resolve(registry, repository))
+            .or_else(|| self.keyring.resolve(registry, repository))
             .or_else(|| self.files.resolve(registry, repository))
     }
 
     fn sources(&self) -> String {
-        format!("{}, {}", self.keyring.sources(), self.files.sources())
+        let explicit = self.explicit.as_ref().map(|e| format!("{}, ", e.sources()));
+        format!(
+            "{}{}, {}",
+            explicit.unwrap_or_default(),
+            self.keyring.sources(),
+            self.files.sources()
+        )
     }
 }

@@ -141,7 +141,7 @@ fn mirror_login_add_edit_merge_and_export() {
     )
     .unwrap();
     let files = ferry_auth::AuthFileResolver::load(std::slice::from_ref(&authfile)).unwrap();
-    let merged = store.merged_resolver(files).unwrap();
+    let merged = store.merged_resolver(None, files).unwrap();
     assert_eq!(
         merged.resolve("quay.merge.example", "a").unwrap().credential.username(),
         Some("ps")
@@ -149,6 +149,27 @@ fn mirror_login_add_edit_merge_and_export() {
     let f = merged.resolve("file-only.merge.example", "a").unwrap();
     assert_eq!(f.credential.username(), Some("fileuser"));
     assert_eq!(f.source, authfile.display().to_string());
+
+    // The same file given as --authfile wins over the stored login for the hosts it covers;
+    // hosts it does not cover still get the stored login.
+    let explicit = ferry_auth::AuthFileResolver::load(std::slice::from_ref(&authfile)).unwrap();
+    let files = ferry_auth::AuthFileResolver::load(&[]).unwrap();
+    let run = store.merged_resolver(Some(explicit), files).unwrap();
+    let q = run.resolve("quay.merge.example", "a").unwrap();
+    assert_eq!(q.credential.username(), Some("fromfile"));
+    assert_eq!(q.source, authfile.display().to_string());
+    assert_eq!(
+        run.resolve("mirror.merge.example:8443", "other/x")
+            .unwrap()
+            .credential
+            .username(),
+        Some("hostwide")
+    );
+    assert!(
+        run.sources().starts_with(&authfile.display().to_string()),
+        "{}",
+        run.sources()
+    );
 
     // Export: mode 0600, parses back to the same set.
     let out = dir.path().join("export/auth.json");
@@ -199,14 +220,26 @@ fn bad_input_is_rejected_with_the_entry_named() {
     assert!(store.set_login("ok.example", "u:x", Secret::new("p")).is_err());
     assert!(store.set_login("ok.example", "u", Secret::new("")).is_err());
 
-    // An index entry without its keyring secret says how to recover.
+    // An index entry without its keyring secret (keyutils after a reboot) does not fail the
+    // set: the other entries still resolve, the vanished one resolves to nothing, and the
+    // sources a 401 message lists say how to recover. An export refuses the partial set.
+    store.set_login("keep.example", "k", Secret::new("kp")).unwrap();
     store.set_login("vanish.example", "u", Secret::new("p")).unwrap();
     ferry_auth::keystore::delete_secret("vanish.example").unwrap();
-    let e = store.resolver().unwrap_err().to_string();
+    let r = store.resolver().unwrap();
+    assert!(r.resolve("vanish.example", "x").is_none());
+    assert_eq!(r.resolve("keep.example", "x").unwrap().credential.username(), Some("k"));
+    let src = r.sources();
     assert!(
-        e.contains("vanish.example") && e.contains("ferry login vanish.example"),
-        "{e}"
+        src.contains("vanish.example") && src.contains("ferry login vanish.example"),
+        "{src}"
     );
+    let e = store
+        .export_auth_json(&dir.path().join("out.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ferry login vanish.example"), "{e}");
+    assert!(!dir.path().join("out.json").exists());
 }
 
 #[test]
@@ -285,7 +318,10 @@ fn keyring_mock_failure_surfaces_as_a_clear_error() {
     m.set_error(keyring_core::Error::NoStorageAccess(Box::new(std::io::Error::other(
         "collection is locked",
     ))));
-    let e = store.resolver().unwrap_err().to_string();
+    // The refusal does not fail a run by itself; it is named where a 401 would list sources.
+    let r = store.resolver().unwrap();
+    assert!(r.resolve("fail.example", "x").is_none());
+    let e = r.sources();
     assert!(e.contains("fail.example") && e.contains("collection is locked"), "{e}");
     assert!(!e.contains("pw"), "{e}");
 }

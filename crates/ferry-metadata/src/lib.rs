@@ -268,16 +268,11 @@ impl LocalBackend {
     }
 
     /// Written to a temporary file and renamed, so a crash never leaves half a metadata file.
+    /// The temp file has an unpredictable name and is opened `O_EXCL|O_NOFOLLOW` with mode
+    /// 0600 (the folder may be shared: a planted symlink cannot redirect the write).
     pub fn write(&self, md: &Metadata) -> Result<()> {
         let f = self.file();
-        let parent = f.parent().expect("metadata path has a parent");
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display(), e))?;
-        let tmp = parent.join(".metadata.json.tmp");
-        let mut out = std::fs::File::create(&tmp).map_err(|e| Error::io(tmp.display(), e))?;
-        out.write_all(&md.to_json())
-            .and_then(|_| out.sync_all())
-            .map_err(|e| Error::io(tmp.display(), e))?;
-        std::fs::rename(&tmp, &f).map_err(|e| Error::io(f.display(), e))
+        ferry_types::private_file::write_atomic(&f, &md.to_json()).map_err(|e| Error::io(f.display(), e))
     }
 }
 

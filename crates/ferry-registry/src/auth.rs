@@ -1,5 +1,6 @@
 //! `WWW-Authenticate` challenges and the bearer-token dance of the distribution spec.
 
+use ferry_auth::Secret;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -78,19 +79,26 @@ fn parse_params(s: &str) -> HashMap<String, String> {
     }
 }
 
-/// The token endpoint's answer (`token` or the OAuth2 `access_token`).
-#[derive(Debug, serde::Deserialize)]
+/// The token endpoint's answer (`token` or the OAuth2 `access_token`). The tokens are
+/// [`Secret`]s and the `Debug` is written by hand, so a token never reaches a log or an error.
+#[derive(serde::Deserialize)]
 pub(crate) struct TokenResponse {
     #[serde(default)]
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     #[serde(default)]
-    pub access_token: Option<String>,
+    pub access_token: Option<Secret>,
     #[serde(default)]
     pub expires_in: Option<u64>,
 }
 
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TokenResponse(<redacted>, expires_in {:?})", self.expires_in)
+    }
+}
+
 impl TokenResponse {
-    pub fn into_token(self) -> Option<(String, Duration)> {
+    pub fn into_token(self) -> Option<(Secret, Duration)> {
         let t = self.token.filter(|t| !t.is_empty()).or(self.access_token)?;
         // The spec's default lifetime is 60 s when the server does not say.
         Some((t, Duration::from_secs(self.expires_in.unwrap_or(60).max(1))))
@@ -101,7 +109,7 @@ impl TokenResponse {
 /// with a token about to lapse.
 #[derive(Default)]
 pub(crate) struct TokenCache {
-    tokens: HashMap<String, (String, Instant)>,
+    tokens: HashMap<String, (Secret, Instant)>,
 }
 
 impl TokenCache {
@@ -112,12 +120,12 @@ impl TokenCache {
         s.join(" ")
     }
 
-    pub fn get(&self, key: &str) -> Option<String> {
+    pub fn get(&self, key: &str) -> Option<Secret> {
         let (t, until) = self.tokens.get(key)?;
         (Instant::now() < *until).then(|| t.clone())
     }
 
-    pub fn insert(&mut self, key: String, token: String, lifetime: Duration) {
+    pub fn insert(&mut self, key: String, token: Secret, lifetime: Duration) {
         let margin = (lifetime / 10).min(Duration::from_secs(30));
         self.tokens.insert(key, (token, Instant::now() + lifetime - margin));
     }
@@ -168,12 +176,15 @@ mod tests {
         let b = TokenCache::key(&["repository:y:pull,push".into(), "repository:x:pull".into()]);
         assert_eq!(a, b);
         let mut c = TokenCache::default();
-        c.insert(a.clone(), "t".into(), Duration::from_secs(60));
-        assert_eq!(c.get(&b).as_deref(), Some("t"));
-        c.insert("short".into(), "u".into(), Duration::from_millis(1));
+        c.insert(a.clone(), Secret::new("t"), Duration::from_secs(60));
+        assert_eq!(c.get(&b).as_ref().map(Secret::expose), Some("t"));
+        c.insert("short".into(), Secret::new("u"), Duration::from_millis(1));
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(c.get("short"), None);
-        let r: TokenResponse = serde_json::from_str(r#"{"access_token":"z","expires_in":300}"#).unwrap();
-        assert_eq!(r.into_token(), Some(("z".to_string(), Duration::from_secs(300))));
+        assert!(c.get("short").is_none());
+        let r: TokenResponse = serde_json::from_str(r#"{"access_token":"z-s3cret","expires_in":300}"#).unwrap();
+        // Debug output never shows a token.
+        assert!(!format!("{r:?}").contains("s3cret"), "{r:?}");
+        let (t, life) = r.into_token().unwrap();
+        assert_eq!((t.expose(), life), ("z-s3cret", Duration::from_secs(300)));
     }
 }

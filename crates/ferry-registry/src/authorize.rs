@@ -69,13 +69,14 @@ impl RegistryClient {
                 }
                 let key = TokenCache::key(&scopes);
                 if let Some(t) = host.auth.lock().unwrap().tokens.get(&key) {
-                    return Ok(Some(format!("Bearer {t}")));
+                    return Ok(Some(format!("Bearer {}", t.expose())));
                 }
                 let (token, lifetime) = self
                     .fetch_token(host, repo, &realm, service.as_deref(), &scopes, cred)
                     .await?;
-                host.auth.lock().unwrap().tokens.insert(key, token.clone(), lifetime);
-                Ok(Some(format!("Bearer {token}")))
+                let header = format!("Bearer {}", token.expose());
+                host.auth.lock().unwrap().tokens.insert(key, token, lifetime);
+                Ok(Some(header))
             }
         }
     }
@@ -88,7 +89,7 @@ impl RegistryClient {
         service: Option<&str>,
         scopes: &[String],
         cred: Option<ResolvedCredential>,
-    ) -> Result<(String, Duration)> {
+    ) -> Result<(ferry_auth::Secret, Duration)> {
         let mut url = url::Url::parse(realm).map_err(|e| Error::Registry {
             registry: host.name.clone(),
             operation: "token request".into(),

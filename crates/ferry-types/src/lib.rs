@@ -8,11 +8,14 @@ pub mod digest;
 pub mod error;
 pub mod kind;
 pub mod media;
+pub mod private_file;
+pub mod redact;
 pub mod reference;
 pub mod transport;
 
 pub use digest::{Digest, DigestError, Sha256Hasher};
 pub use error::{Error, ErrorCode, Result};
 pub use kind::{ImageKind, MirrorGroup};
+pub use redact::redact_query_strings;
 pub use reference::{Destination, ImageRef, RefError};
 pub use transport::{BlobStream, ImageDestination, ImageSource, Manifest};
