@@ -238,3 +238,86 @@ pub fn import_results(ctx: &crate::disk::results::ResultsContext<'_>, scratch: &
     }
     Ok(x)
 }
+
+/// One release as `ferry list releases` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedRelease {
+    pub version: String,
+    pub payload: String,
+    /// Conditional update edges leaving this release (risks), as `to (risk names)`.
+    pub risks: Vec<String>,
+}
+
+/// The releases of a channel for an architecture, ascending; `version` (`X.Y`) keeps only that
+/// minor. OKD channels use the OKD upstream (oc-mirror cannot list OKD at all).
+pub async fn list_channel(
+    settings: &RegistrySettings,
+    okd: bool,
+    channel: &str,
+    arch: &str,
+    version: Option<&str>,
+) -> Result<Vec<ListedRelease>> {
+    let minor = version.map(parse_minor).transpose()?;
+    let graphs = GraphClient::new(&http_options(settings))?;
+    let g = graphs.fetch(okd, channel, arch).await?;
+    if g.nodes.is_empty() {
+        return Err(ferry_release::select::empty_channel(&g));
+    }
+    let mut out = Vec::new();
+    for v in g.versions() {
+        if minor.is_some_and(|(x, y)| (v.major, v.minor) != (x, y)) {
+            continue;
+        }
+        let n = g.node(v).expect("listed");
+        let from = g.index_of(v).expect("listed");
+        let mut risks = Vec::new();
+        for c in &g.conditional_edges {
+            for &(f, t) in &c.edges {
+                if f == from {
+                    let names: Vec<&str> = c.risks.iter().map(|r| r.name.as_str()).collect();
+                    risks.push(format!("{} ({})", g.nodes[t].version, names.join(", ")));
+                }
+            }
+        }
+        out.push(ListedRelease {
+            version: v.to_string(),
+            payload: n.payload.clone(),
+            risks,
+        });
+    }
+    Ok(out)
+}
+
+fn parse_minor(v: &str) -> Result<(u64, u64)> {
+    let bad = || Error::InvalidConfig(format!("--version {v:?}: give a minor version as X.Y, e.g. 4.14"));
+    let (x, y) = v.split_once('.').ok_or_else(bad)?;
+    let y = y.split('.').next().unwrap_or(y);
+    Ok((x.parse().map_err(|_| bad())?, y.parse().map_err(|_| bad())?))
+}
+
+/// The channels that carry releases of minor `X.Y`: the union of the channel lists in the
+/// node metadata of `stable-X.Y` (for OKD: of `channel`, default `stable-X`), sorted.
+pub async fn list_channels(settings: &RegistrySettings, okd: bool, version: &str, arch: &str) -> Result<Vec<String>> {
+    let (x, y) = parse_minor(version)?;
+    let channel = if okd {
+        format!("stable-{x}")
+    } else {
+        format!("stable-{x}.{y}")
+    };
+    let graphs = GraphClient::new(&http_options(settings))?;
+    let g = graphs.fetch(okd, &channel, arch).await?;
+    if g.nodes.is_empty() {
+        return Err(ferry_release::select::empty_channel(&g));
+    }
+    let mut set = std::collections::BTreeSet::new();
+    for n in &g.nodes {
+        if (n.version.major, n.version.minor) != (x, y) {
+            continue;
+        }
+        if let Some(list) = n.metadata.get(ferry_release::graph::META_CHANNELS) {
+            set.extend(list.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()));
+        }
+    }
+    Ok(set.into_iter().collect())
+}

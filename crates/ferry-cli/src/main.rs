@@ -4,6 +4,7 @@
 mod auth;
 mod disk;
 mod progress;
+mod release;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -103,14 +104,16 @@ struct MirrorArgs {
     /// Skip images the source does not have (404) instead of failing.
     #[arg(long)]
     skip_missing: bool,
+    /// Mirror OpenShift releases whose signature does not verify (a loud warning per release;
+    /// clusters that verify signatures will refuse them). Without it such a release fails the run.
+    #[arg(long)]
+    skip_verification: bool,
     /// Workspace folder (results-<epoch>/ and dry-run output go here).
     #[arg(long = "dir", default_value = "oc-mirror-workspace")]
     dir: PathBuf,
     // oc-mirror flags accepted for compatibility; they do not change what this version does.
     #[arg(long, hide = true)]
     skip_cleanup: bool,
-    #[arg(long, hide = true)]
-    skip_verification: bool,
     #[arg(long, hide = true)]
     skip_image_pin: bool,
     /// Keep images that are no longer in the image set (Ferry's default; accepted for oc-mirror compatibility).
@@ -130,6 +133,8 @@ struct ListArgs {
 
 #[derive(Subcommand)]
 enum ListWhat {
+    /// OpenShift (or OKD) release channels and versions from the update service.
+    Releases(release::ListReleasesArgs),
     /// The images a configuration plans (tags resolved to digests), blocked ones marked.
     Images {
         #[arg(short = 'c', long)]
@@ -224,7 +229,8 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
         Destination::Registry { .. } => {
             let config = a.config.as_ref().context("mirror-to-mirror needs --config FILE")?;
             let cfg = load_config(config)?;
-            let selection = ImageSelection::from_config(&cfg)?;
+            let mut selection = ImageSelection::from_config(&cfg)?;
+            selection.release.skip_verification = a.skip_verification;
             if a.strict_archive {
                 anyhow::bail!(
                     "--strict-archive limits the size of archive parts written to file://; a docker:// target gets no archive. Drop the flag"
@@ -242,6 +248,9 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             let report = report?;
             for b in &report.plan.blocked {
                 eprintln!("blocked: {} (pattern {:?})", b.image, b.pattern);
+            }
+            for n in &report.plan.notes {
+                eprintln!("note: {n}");
             }
             if a.dry_run {
                 println!(
@@ -273,7 +282,9 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             // storageConfig.registry.skipTLS governs the metadata registry, not --source-*.
             dopts.registry = dopts.registry.with_storage(cfg.storage_config.as_ref());
             let ui = progress::ProgressUi::new();
-            let report = ferry_api::disk::mirror_to_disk(&cfg, dir, &dopts, ui.sink(), cancel).await;
+            let mut selection = ImageSelection::from_config(&cfg)?;
+            selection.release.skip_verification = a.skip_verification;
+            let report = ferry_api::disk::mirror_selection_to_disk(&selection, &cfg, dir, &dopts, ui.sink(), cancel).await;
             ui.finish();
             disk::print_disk_report(&report?)
         }
@@ -324,6 +335,9 @@ async fn run_import(
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Mirror(a) => run_mirror(a).await,
+        Command::List(ListArgs {
+            what: ListWhat::Releases(r),
+        }) => release::list_releases(r).await,
         Command::List(ListArgs {
             what:
                 ListWhat::Images {
