@@ -10,6 +10,7 @@ pub mod app_progress;
 pub mod app_workflows;
 pub mod credentials;
 pub mod disk;
+pub mod helm;
 mod m2m_metadata;
 pub mod mirror;
 pub mod prune;

@@ -77,6 +77,8 @@ pub struct ImageSelection {
     pub platform: Option<ferry_config::Platform>,
     /// Release switches (`--skip-verification`, heads-only memory).
     pub release: crate::release::ReleaseOptions,
+    /// `mirror.helm` (charts), planned by [`crate::helm`].
+    pub helm: Option<ferry_config::Helm>,
 }
 
 impl ImageSelection {
@@ -88,12 +90,6 @@ impl ImageSelection {
         let mut unsupported = Vec::new();
         if !m.operators.is_empty() {
             unsupported.push("mirror.operators (operator catalogs)");
-        }
-        if m.helm
-            .as_ref()
-            .is_some_and(|h| !h.local.is_empty() || !h.repositories.is_empty())
-        {
-            unsupported.push("mirror.helm (charts)");
         }
         if !unsupported.is_empty() {
             return Err(Error::InvalidConfig(format!(
@@ -107,6 +103,10 @@ impl ImageSelection {
             blocked: m.blocked_images.iter().map(|i| i.name.clone()).collect(),
             platform: m.platform.clone(),
             release: Default::default(),
+            helm: m
+                .helm
+                .clone()
+                .filter(|h| !h.local.is_empty() || !h.repositories.is_empty()),
         })
     }
 }
@@ -156,7 +156,16 @@ pub async fn plan(selection: &ImageSelection, client: &RegistryClient, opts: &Mi
         parallel: opts.registry.max_per_registry.max(1),
     };
     let provider = source_provider(client);
-    let mut plan = ferry_plan::plan_additional(&selection.additional, &blocked, &provider, policy).await?;
+    // Chart images are planned as additional images (generic kind), after the charts are read.
+    let mut additional = selection.additional.clone();
+    let mut charts = Vec::new();
+    if let Some(h) = &selection.helm {
+        let (c, names) = crate::helm::plan_charts(h, client, opts).await?;
+        additional.extend(names);
+        charts = c;
+    }
+    let mut plan = ferry_plan::plan_additional(&additional, &blocked, &provider, policy).await?;
+    plan.charts = charts;
     if let Some(platform) = &selection.platform {
         let part = crate::release::plan_platform(platform, &selection.release, &opts.registry, &provider).await?;
         crate::release::merge(&mut plan, part);
@@ -435,7 +444,8 @@ async fn finish(
                 && m.dest.tag.as_deref() == Some(r.dest_tag.as_str())
         })
     };
-    let extras = crate::release::results_extras(&plan, &shipped);
+    let mut extras = crate::release::results_extras(&plan, &shipped);
+    extras.extend(crate::helm::results_extras(&plan));
     let results_dir = ferry_manifests::write_results(&opts.workspace, epoch_now(), &images, &extras)
         .map_err(io_err(&opts.workspace))?
         .dir;

@@ -259,12 +259,14 @@ async fn import_set(
     }
     let pruned = prune.as_ref().map(|p| p.removed.clone()).unwrap_or_default();
     let images = cumulative_images(&earlier, &this_run, &pruned);
-    let extras = results_extras(&ResultsContext {
+    let mut extras = results_extras(&ResultsContext {
         set: Some(&set),
         metadata: &recorded,
         registry,
         prefix: &prefix,
     })?;
+    // Helm charts the set carries stay in the workspace (`charts/`) and are listed in the results.
+    extras.extend(crate::helm::import_results(&set, &opts.workspace.join("charts"))?);
     let written = ferry_manifests::write_results(&opts.workspace, epoch_now(), &images, &extras)
         .map_err(|e| Error::io(opts.workspace.display(), e))?;
     let metadata_image = if md.single_use {

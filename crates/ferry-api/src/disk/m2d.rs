@@ -292,6 +292,8 @@ pub async fn mirror_selection_to_disk(
         registry: opts.registry.clone(),
         continue_on_error: opts.continue_on_error,
         skip_missing: opts.skip_missing,
+        // Helm charts are downloaded to <dir>/oc-mirror-workspace/charts before packing.
+        workspace: dir.join("oc-mirror-workspace"),
         ..MirrorOptions::default()
     };
     let plan = crate::mirror::plan(selection, &client, &mopts).await?;
@@ -313,7 +315,8 @@ pub async fn mirror_selection_to_disk(
         .unwrap_or_else(|| cfg.archive_size.filter(|s| *s > 0).unwrap_or(DEFAULT_ARCHIVE_SIZE_GIB) * GIB);
     let mirror = serde_json::to_value(&cfg.mirror).map_err(|e| Error::Internal(format!("mirror section: {e}")))?;
     let provider = |host: &str| Arc::new(client.registry(host)) as Arc<dyn ImageSource>;
-    let extra_files = crate::release::stage_signatures(&plan, &dir.join("oc-mirror-workspace"))?;
+    let mut extra_files = crate::release::stage_signatures(&plan, &dir.join("oc-mirror-workspace"))?;
+    extra_files.extend(crate::helm::archive_files(&plan));
     let req = M2dRequest {
         plan: &plan.images,
         sources: &provider,

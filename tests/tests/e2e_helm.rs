@@ -1,0 +1,204 @@
+//! Helm charts end to end, through the facade: the real podinfo 6.0.0 chart in a chart
+//! repository served by a small real HTTP server started here (index generated with the
+//! archive's real sha256), its image pushed to a real `docker-registry` (the chart's
+//! `image.repository` pointed at it through the Ferry `values` extension).
+//!
+//! mirror-to-mirror: the image lands in the target, the chart archive and charts.json in the
+//! results. mirror-to-disk: the archive carries `charts/podinfo-6.0.0.tgz`. disk-to-mirror (the
+//! chart repository stopped first): the image is pushed, the chart is left in the workspace and
+//! listed in the results.
+
+use ferry_api::disk::{disk_to_mirror, mirror_to_disk, DiskOptions};
+use ferry_api::mirror::{mirror_to_mirror, ImageSelection, MirrorOptions};
+use ferry_api::registry::RegistrySettings;
+use ferry_api::{no_progress, CancellationToken, Destination};
+use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryOpts, RegistryServer};
+use sha2::Digest as _;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+fn registry() -> RegistryServer {
+    RegistryServer::start(RegistryOpts {
+        tls: false,
+        auth: None,
+        delete_enabled: false,
+    })
+}
+
+fn settings() -> RegistrySettings {
+    RegistrySettings {
+        source_use_http: true,
+        dest_use_http: true,
+        ..Default::default()
+    }
+}
+
+/// A chart repository on loopback: GET of a known path → its bytes, else 404.
+async fn chart_repo(files: HashMap<String, Vec<u8>>) -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let files = Arc::new(files);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let files = files.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut tmp = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut tmp).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&tmp[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).to_string();
+                let path = head.split(' ').nth(1).unwrap_or("/").to_string();
+                let (status, body) = match files.get(&path) {
+                    Some(b) => ("200 OK", b.clone()),
+                    None => ("404 Not Found", b"not found".to_vec()),
+                };
+                let hdr = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = sock.write_all(hdr.as_bytes()).await;
+                let _ = sock.write_all(&body).await;
+            });
+        }
+    });
+    (port, task)
+}
+
+fn config(repo_port: u16, image_repo: &str) -> ferry_api::config::ImageSetConfiguration {
+    let yaml = format!(
+        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nmirror:\n  helm:\n    repositories:\n    - name: podinfo\n      url: http://127.0.0.1:{repo_port}/charts\n      charts:\n      - name: podinfo\n        version: 6.0.0\n        values:\n          image:\n            repository: {image_repo}\n"
+    );
+    ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap()
+}
+
+fn sha(p: &Path) -> String {
+    hex::encode(sha2::Sha256::digest(std::fs::read(p).unwrap()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn helm_chart_images_mirrored_and_charts_handed_over() {
+    let Some(tgz) = ferry_testkit::fixture("helm/oc-mirror/v1/pkg/cli/mirror/testdata/artifacts/podinfo-6.0.0.tgz")
+    else {
+        return;
+    };
+    let archive = std::fs::read(&tgz).unwrap();
+    let digest = hex::encode(sha2::Sha256::digest(&archive));
+    let index = format!(
+        "apiVersion: v1\nentries:\n  podinfo:\n  - name: podinfo\n    version: 6.0.0\n    appVersion: 6.0.0\n    digest: {digest}\n    urls:\n    - podinfo-6.0.0.tgz\n"
+    );
+    let mut files = HashMap::new();
+    files.insert("/charts/index.yaml".to_string(), index.into_bytes());
+    files.insert("/charts/podinfo-6.0.0.tgz".to_string(), archive);
+    let (port, repo_task) = chart_repo(files).await;
+
+    let src = registry();
+    let pushed = push_image(
+        &src,
+        "stefanprodan/podinfo",
+        "6.0.0",
+        &ImageSpec {
+            format: ImageFormat::Oci,
+            layers: vec![LayerSpec {
+                size: 512 << 10,
+                seed: 61,
+            }],
+            platforms: vec![],
+        },
+    )
+    .await;
+    let cfg = config(port, &format!("{}/stefanprodan/podinfo", src.host()));
+    let selection = ImageSelection::from_config(&cfg).unwrap();
+
+    // 1. Mirror to mirror.
+    let dst = registry();
+    let ws = tempfile::tempdir().unwrap();
+    let opts = MirrorOptions {
+        registry: settings(),
+        workspace: ws.path().to_path_buf(),
+        ..Default::default()
+    };
+    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
+    let r = mirror_to_mirror(&selection, &dest, &opts, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(r.plan.charts.len(), 1);
+    let chart = &r.plan.charts[0];
+    assert_eq!((chart.name.as_str(), chart.version.as_str()), ("podinfo", "6.0.0"));
+    assert_eq!(chart.mirrored_images().count(), 1, "test-hook images left out");
+    assert_eq!(
+        chart.images.iter().filter(|i| i.test).count(),
+        4,
+        "flagged test images are listed"
+    );
+    assert_eq!(r.plan.images.len(), 1);
+    assert_eq!(r.plan.images[0].kind, ferry_types::ImageKind::Generic);
+    assert_eq!(r.images_copied, 1);
+    assert_eq!(
+        manifest_digest(&dst, "mirror/stefanprodan/podinfo", "6.0.0").await,
+        Some(pushed.digest.clone())
+    );
+    let in_results = r.results_dir.join("charts/podinfo-6.0.0.tgz");
+    assert_eq!(sha(&in_results), digest, "the chart archive is in the results");
+    let listing: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(r.results_dir.join("charts/charts.json")).unwrap()).unwrap();
+    assert_eq!(listing[0]["name"], "podinfo");
+    assert_eq!(listing[0]["images"][0]["provenance"][0]["path"], "image");
+    let icsp = std::fs::read_to_string(r.results_dir.join("imageContentSourcePolicy.yaml")).unwrap();
+    assert!(
+        icsp.contains("generic") && icsp.contains("/mirror/stefanprodan"),
+        "{icsp}"
+    );
+
+    // 2. Mirror to disk: the chart travels in the archive.
+    let dws = tempfile::tempdir().unwrap();
+    let disk = tempfile::tempdir().unwrap();
+    let dopts = DiskOptions {
+        registry: settings(),
+        workspace: dws.path().to_path_buf(),
+        ..Default::default()
+    };
+    mirror_to_disk(&cfg, disk.path(), &dopts, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+    let set = ferry_archive::ArchiveSet::open(disk.path()).unwrap();
+    assert_eq!(set.files("charts/"), ["charts/podinfo-6.0.0.tgz"]);
+
+    // 3. Disk to mirror with the chart repository and the source registry gone.
+    repo_task.abort();
+    drop(src);
+    let air = registry();
+    let iws = tempfile::tempdir().unwrap();
+    let iopts = DiskOptions {
+        registry: settings(),
+        workspace: iws.path().to_path_buf(),
+        ..Default::default()
+    };
+    let airdest = Destination::parse(&format!("docker://{}/mirror", air.host())).unwrap();
+    let i = disk_to_mirror(disk.path(), &airdest, &iopts, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        manifest_digest(&air, "mirror/stefanprodan/podinfo", "6.0.0").await,
+        Some(pushed.digest.clone())
+    );
+    assert_eq!(
+        sha(&iws.path().join("charts/podinfo-6.0.0.tgz")),
+        digest,
+        "left in the workspace"
+    );
+    assert_eq!(
+        sha(&i.results_dir.join("charts/podinfo-6.0.0.tgz")),
+        digest,
+        "listed in the results"
+    );
+}
