@@ -165,6 +165,12 @@ pub async fn plan(selection: &ImageSelection, client: &RegistryClient, opts: &Mi
         charts = c;
     }
     let mut plan = ferry_plan::plan_additional(&additional, &blocked, &provider, policy).await?;
+    // What the chart scan could not resolve is shown, not fatal (with how to add it by hand).
+    for c in &charts {
+        plan.notes.extend(c.unresolved_help());
+        plan.notes
+            .extend(c.notes.iter().map(|n| format!("chart {} {}: {n}", c.name, c.version)));
+    }
     plan.charts = charts;
     if let Some(platform) = &selection.platform {
         let part = crate::release::plan_platform(platform, &selection.release, &opts.registry, &provider).await?;
