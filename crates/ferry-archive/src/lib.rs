@@ -26,8 +26,12 @@
 //! (or extra-files folder) that is larger on its own (a warning, or an error with `strict`).
 //!
 //! Tar entries of one part must be written one after another, so writes are serialised by a
-//! mutex held for the duration of one entry; the copy engine still fetches manifests, checks
-//! and opens the next blob in parallel.
+//! mutex held for the duration of one entry. So that the other transfers do not sit on idle
+//! connections meanwhile, a blob that finds the part busy is streamed (and verified) into a
+//! spool file next to the parts and copied in when the part is free. Spool files are bounded:
+//! at most [`DEFAULT_SPOOL_BYTES`] (512 MiB, [`ArchiveWriter::with_spool_limit`]) at any time, no
+//! blob larger than the bound, none when the file system has less than twice the blob plus
+//! 1 GiB free; such blobs wait and stream straight into the part.
 //!
 //! Every entry is all-or-nothing: on any error the part is truncated back to where the entry
 //! started, and when the writing future is dropped half-way (the copy engine aborts the sibling

@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::sync::{Mutex, MutexGuard};
 
 use entry::{io, Kind};
@@ -110,9 +111,9 @@ pub(crate) struct State {
     pub part_entries: u32,
     /// An entry was started and neither committed nor rolled back (its writer was dropped).
     pub dirty: bool,
-    pub names: HashSet<String>,
+    pub names: Names,
     /// Tag symlink name → digest (for `manifest_digest`).
-    pub links: HashMap<String, String>,
+    pub links: Links,
     pub journal: File,
     pub journal_len: u64,
     pub closed: Vec<PartInfo>,
@@ -124,8 +125,38 @@ pub(crate) struct State {
     pub broken: Option<String>,
 }
 
+/// Entry names written so far, readable without waiting for the part (the copy engine asks
+/// `has_blob` for every blob before it starts a transfer; it must not wait behind a blob that
+/// is streaming into the part).
+#[derive(Clone, Default)]
+pub(crate) struct Names(Arc<std::sync::Mutex<HashSet<String>>>);
+
+impl Names {
+    pub fn insert(&self, n: String) {
+        self.0.lock().expect("names").insert(n);
+    }
+    pub fn contains(&self, n: &str) -> bool {
+        self.0.lock().expect("names").contains(n)
+    }
+}
+
+/// Tag symlink name → digest, readable without waiting for the part.
+#[derive(Clone, Default)]
+pub(crate) struct Links(Arc<std::sync::Mutex<HashMap<String, String>>>);
+
+impl Links {
+    pub fn insert(&self, n: String, target: String) {
+        self.0.lock().expect("links").insert(n, target);
+    }
+    pub fn get(&self, n: &str) -> Option<String> {
+        self.0.lock().expect("links").get(n).cloned()
+    }
+}
+
 pub struct ArchiveWriter {
     opts: WriterOptions,
+    names: Names,
+    links: Links,
     metadata_json: Vec<u8>,
     state: Mutex<State>,
     spool: spool::Spool,
@@ -212,6 +243,8 @@ impl ArchiveWriter {
         Ok(ArchiveWriter {
             metadata_json,
             opts,
+            names: state.names.clone(),
+            links: state.links.clone(),
             state: Mutex::new(state),
             spool: spool::Spool::new(DEFAULT_SPOOL_BYTES),
         })
@@ -300,8 +333,8 @@ impl State {
             part_hash: Sha256Hasher::new(),
             part_entries: 0,
             dirty: false,
-            names: HashSet::new(),
-            links: HashMap::new(),
+            names: Names::default(),
+            links: Links::default(),
             journal,
             journal_len: 0,
             closed: Vec::new(),
@@ -324,7 +357,7 @@ impl ImageDestination for ArchiveWriter {
         if self.opts.skip_digests.contains(&d) {
             return Ok(true);
         }
-        Ok(self.state.lock().await.names.contains(&format!("blobs/{d}")))
+        Ok(self.names.contains(&format!("blobs/{d}")))
     }
 
     async fn put_blob(&self, _repo: &str, digest: &Digest, size: Option<u64>, body: BlobStream) -> Result<()> {
@@ -353,12 +386,11 @@ impl ImageDestination for ArchiveWriter {
     }
 
     async fn manifest_digest(&self, repo: &str, reference: &str) -> Result<Option<Digest>> {
-        let st = self.state.lock().await;
         let name = format!("v2/{repo}/manifests/{reference}");
-        if let Some(t) = st.links.get(&name) {
-            return Ok(Digest::parse(t).ok());
+        if let Some(t) = self.links.get(&name) {
+            return Ok(Digest::parse(&t).ok());
         }
-        if reference.starts_with("sha256:") && st.names.contains(&name) {
+        if reference.starts_with("sha256:") && self.names.contains(&name) {
             return Ok(Digest::parse(reference).ok());
         }
         Ok(None)
@@ -373,7 +405,7 @@ impl ImageDestination for ArchiveWriter {
         if !reference.starts_with("sha256:") {
             let tag = format!("v2/{repo}/manifests/{reference}");
             let target = manifest.digest.to_string();
-            if st.links.get(&tag) != Some(&target) {
+            if st.links.get(&tag).as_ref() != Some(&target) {
                 st.write_small(&tag, Kind::Link(&target), &[], true, false)?;
             }
         }

@@ -310,6 +310,8 @@ impl ArchiveWriter {
         Ok(ArchiveWriter {
             metadata_json,
             opts: opts.clone(),
+            names: st.names.clone(),
+            links: st.links.clone(),
             state: Mutex::new(st),
             spool: super::spool::Spool::new(super::DEFAULT_SPOOL_BYTES),
         })
