@@ -11,7 +11,7 @@ use futures::{FutureExt, StreamExt};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::{Mutex as AsyncMutex, Semaphore};
 use tokio_util::task::AbortOnDropHandle;
 
@@ -19,7 +19,6 @@ use tokio_util::task::AbortOnDropHandle;
 const MAX_INDEX_DEPTH: usize = 4;
 /// A mount is tried from at most this many repositories before falling back to a copy.
 const MAX_MOUNT_SOURCES: usize = 2;
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// Copy every job into `dest`. Never fails as a whole: each job gets its own outcome in
 /// [`CopyReport::results`] (same order as `jobs`). Must run inside a multi-threaded tokio
@@ -515,7 +514,13 @@ impl Engine {
                         attempt,
                         message: e.to_string(),
                     });
-                    tokio::time::sleep(backoff(self.opts.retry_base_delay, attempt)).await;
+                    // attempt counts from 1: the first retry waits the base delay.
+                    tokio::time::sleep(ferry_types::backoff::delay(
+                        self.opts.retry_base_delay,
+                        attempt - 1,
+                        None,
+                    ))
+                    .await;
                 }
                 Err((e, _)) => {
                     self.emit(ProgressEvent::BlobFailed {
@@ -617,39 +622,4 @@ fn parse_digest(job: &CopyJob, s: &str) -> Result<Digest> {
             job.source_repo
         ))
     })
-}
-
-/// Exponential backoff with ±25% jitter so parallel retries do not hit the registry together.
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    let exp = base
-        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-        .min(MAX_BACKOFF);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let jitter = 0.75 + (nanos % 1000) as f64 / 2000.0;
-    exp.mul_f64(jitter)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let base = Duration::from_millis(100);
-        let b1 = backoff(base, 1);
-        assert!(
-            b1 >= Duration::from_millis(75) && b1 <= Duration::from_millis(125),
-            "{b1:?}"
-        );
-        let b3 = backoff(base, 3);
-        assert!(
-            b3 >= Duration::from_millis(300) && b3 <= Duration::from_millis(500),
-            "{b3:?}"
-        );
-        let b30 = backoff(base, 30);
-        assert!(b30 <= MAX_BACKOFF.mul_f64(1.25), "{b30:?}");
-    }
 }

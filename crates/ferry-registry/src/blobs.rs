@@ -22,16 +22,7 @@ impl Registry {
         let what = format!("blob {digest} in {}/{repo}", h.name);
         let op = format!("GET {what}");
         let resp = self
-            .client
-            .send(
-                &h,
-                Req::new(
-                    Method::GET,
-                    self.url(&h, &format!("{repo}/blobs/{digest}")),
-                    Some(repo),
-                    &op,
-                ),
-            )
+            .call(&h, Method::GET, &format!("{repo}/blobs/{digest}"), Some(repo), &op)
             .await?;
         if resp.status() == StatusCode::NOT_FOUND {
             return Err(Error::NotFound { what, hint: None });
@@ -61,16 +52,7 @@ impl Registry {
         let _slot = h.slots.acquire().await.expect("semaphore closed");
         let op = format!("HEAD blob {digest} in {}/{repo}", h.name);
         let resp = self
-            .client
-            .send(
-                &h,
-                Req::new(
-                    Method::HEAD,
-                    self.url(&h, &format!("{repo}/blobs/{digest}")),
-                    Some(repo),
-                    &op,
-                ),
-            )
+            .call(&h, Method::HEAD, &format!("{repo}/blobs/{digest}"), Some(repo), &op)
             .await?;
         match resp.status() {
             s if s.is_success() => Ok(true),
@@ -118,16 +100,7 @@ impl Registry {
         let _slot = h.slots.acquire().await.expect("semaphore closed");
         let op = format!("upload blob {digest} to {}/{repo}", h.name);
         let resp = self
-            .client
-            .send(
-                &h,
-                Req::new(
-                    Method::POST,
-                    self.url(&h, &format!("{repo}/blobs/uploads/")),
-                    Some(repo),
-                    &op,
-                ),
-            )
+            .call(&h, Method::POST, &format!("{repo}/blobs/uploads/"), Some(repo), &op)
             .await?;
         if resp.status() != StatusCode::ACCEPTED {
             return Err(status_error(&h.name, &op, Some((repo, "push")), resp).await);

@@ -200,4 +200,17 @@ impl Registry {
     pub(crate) fn url(&self, h: &Host, path: &str) -> String {
         format!("{}/v2/{path}", h.base)
     }
+
+    /// One bodiless request to `/v2/<path>` with auth and retries (see [`RegistryClient::send`]).
+    pub(crate) async fn call(
+        &self,
+        h: &Host,
+        method: reqwest::Method,
+        path: &str,
+        repo: Option<&str>,
+        op: &str,
+    ) -> Result<reqwest::Response> {
+        let req = crate::request::Req::new(method, self.url(h, path), repo, op);
+        self.client.send(h, req).await
+    }
 }

@@ -28,13 +28,8 @@ impl Registry {
         let _slot = h.slots.acquire().await.expect("semaphore closed");
         let what = manifest_name(&h.name, repo, &digest.to_string());
         let op = format!("DELETE {what}");
-        let req = Req::new(
-            Method::DELETE,
-            self.url(&h, &format!("{repo}/manifests/{digest}")),
-            Some(repo),
-            &op,
-        );
-        let resp = match self.client.send(&h, req).await {
+        let path = format!("{repo}/manifests/{digest}");
+        let resp = match self.call(&h, Method::DELETE, &path, Some(repo), &op).await {
             Ok(r) => r,
             Err(Error::Unauthorized { registry, tried }) => {
                 return Err(Error::Registry {

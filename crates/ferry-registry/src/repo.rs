@@ -11,10 +11,7 @@ impl Registry {
     pub async fn ping(&self) -> Result<()> {
         let h = self.client.host(&self.host)?;
         let _slot = h.slots.acquire().await.expect("semaphore closed");
-        let resp = self
-            .client
-            .send(&h, Req::new(Method::GET, self.url(&h, ""), None, "ping /v2/"))
-            .await?;
+        let resp = self.call(&h, Method::GET, "", None, "ping /v2/").await?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -28,16 +25,7 @@ impl Registry {
         let _slot = h.slots.acquire().await.expect("semaphore closed");
         let op = format!("push check on {repo}");
         let resp = self
-            .client
-            .send(
-                &h,
-                Req::new(
-                    Method::POST,
-                    self.url(&h, &format!("{repo}/blobs/uploads/")),
-                    Some(repo),
-                    &op,
-                ),
-            )
+            .call(&h, Method::POST, &format!("{repo}/blobs/uploads/"), Some(repo), &op)
             .await?;
         if resp.status() != StatusCode::ACCEPTED && resp.status() != StatusCode::CREATED {
             return Err(status_error(&h.name, &op, Some((repo, "push")), resp).await);

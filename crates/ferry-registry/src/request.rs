@@ -64,24 +64,6 @@ pub(crate) fn scope_for(repo: &str, method: &Method) -> String {
     }
 }
 
-fn jitter(max: Duration) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
-    let r = h.finish();
-    let ms = max.as_millis().max(1) as u64;
-    Duration::from_millis(r % ms)
-}
-
-fn backoff(base: Duration, attempt: u32, retry_after: Option<Duration>) -> Duration {
-    let exp = base.saturating_mul(1u32 << attempt.min(6)).min(Duration::from_secs(10));
-    let d = exp + jitter(exp / 2);
-    match retry_after {
-        Some(ra) => ra.min(Duration::from_secs(60)).max(d),
-        None => d,
-    }
-}
-
 fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
     let v = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
     v.trim().parse::<u64>().ok().map(Duration::from_secs)
@@ -120,7 +102,7 @@ impl RegistryClient {
                 Err(e) => {
                     let err = map_send_error(&host.name, e);
                     if replayable && err.is_transient() && attempt < opts.retries {
-                        let d = backoff(opts.retry_base_delay, attempt, None);
+                        let d = ferry_types::backoff::delay(opts.retry_base_delay, attempt, None);
                         tracing::debug!(registry = %host.name, op = %req.op, error = %err, "retrying in {d:?}");
                         tokio::time::sleep(d).await;
                         attempt += 1;
@@ -157,7 +139,7 @@ impl RegistryClient {
                 && replayable
                 && attempt < opts.retries
             {
-                let d = backoff(opts.retry_base_delay, attempt, retry_after(&resp));
+                let d = ferry_types::backoff::delay(opts.retry_base_delay, attempt, retry_after(&resp));
                 tracing::debug!(registry = %host.name, op = %req.op, %status, "retrying in {d:?}");
                 tokio::time::sleep(d).await;
                 attempt += 1;

@@ -4,6 +4,7 @@
 //!
 //! This crate sits at the bottom of the dependency graph: it depends on no other Ferry crate.
 
+pub mod backoff;
 pub mod digest;
 pub mod error;
 pub mod kind;
