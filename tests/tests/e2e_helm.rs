@@ -202,3 +202,41 @@ async fn helm_chart_images_mirrored_and_charts_handed_over() {
         "listed in the results"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chart_with_unresolvable_image_is_listed_not_fatal() {
+    let Some(tgz) = ferry_testkit::fixture(
+        "helm/oc-mirror/tests/unit/testdata/helm-data/charts/service-binding-operator-1.4.1.tgz",
+    ) else {
+        return;
+    };
+    let yaml = format!(
+        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nmirror:\n  helm:\n    local:\n    - name: sbo\n      path: {}\n",
+        tgz.display()
+    );
+    let cfg = ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap();
+    let selection = ImageSelection::from_config(&cfg).unwrap();
+    let dst = registry();
+    let ws = tempfile::tempdir().unwrap();
+    let opts = MirrorOptions {
+        registry: settings(),
+        workspace: ws.path().to_path_buf(),
+        dry_run: true,
+        ..Default::default()
+    };
+    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
+    let r = mirror_to_mirror(&selection, &dest, &opts, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+    assert!(r.plan.images.is_empty());
+    let note = r
+        .plan
+        .notes
+        .iter()
+        .find(|n| n.contains("service-binding-operator 1.4.1"))
+        .expect("the unresolved image is a plan note");
+    assert!(
+        note.contains("mirror.additionalImages") && note.contains("templates/deployment.yaml:32"),
+        "{note}"
+    );
+}
