@@ -7,6 +7,9 @@
 //! `OCP_SIGNATURE_VERIFICATION_PK`, the store through `OCP_SIGNATURE_URL`, the graph through
 //! `UPDATE_URL_OVERRIDE`, all as oc-mirror reads them).
 //!
+//! The channel is heads-only (no min/max), so the second run mirrors from the head the first
+//! run remembered in `pastMirror.platforms` up to the new head.
+//!
 //! Flow: mirror-to-mirror; mirror-to-disk; disk-to-mirror into a registry the source cannot
 //! reach, with the source registry and every HTTP server stopped first (the import needs no
 //! network); then 4.12.1 appears in the graph and the second mirror-to-disk carries only the
@@ -46,7 +49,7 @@ fn config(metadata_dir: Option<&Path>) -> ferry_api::config::ImageSetConfigurati
         .map(|d| format!("storageConfig:\n  local:\n    path: {}\n", d.display()))
         .unwrap_or_default();
     let yaml = format!(
-        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\n{storage}mirror:\n  platform:\n    channels:\n    - name: stable-4.12\n      minVersion: 4.12.0\n"
+        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\n{storage}mirror:\n  platform:\n    channels:\n    - name: stable-4.12\n"
     );
     ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap()
 }
@@ -213,6 +216,13 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
     .unwrap();
     assert!(m2d.written);
     assert_eq!(m2d.images, 184);
+    // Heads-only: the head of this run is remembered in oc-mirror's form.
+    let md: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(meta.path().join("publish/.metadata.json")).unwrap()).unwrap();
+    assert_eq!(
+        md["pastMirror"]["platforms"],
+        serde_json::json!([{"channel": "stable-4.12", "minVersion": "4.12.0"}])
+    );
 
     // 3. Second release appears (three components rebuilt, the rest shared) and is signed.
     let mut comps1 = comps.clone();
@@ -242,6 +252,8 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
     .await
     .unwrap();
     assert_eq!(m2d2.sequence, 2);
+    // From the remembered 4.12.0 to the new head: both releases planned, 4.12.0's images from history.
+    assert_eq!(m2d2.images, 2 * 184);
     // New blobs only: the 4.12.1 release image's manifests layer and config (its base layer is
     // shared) and one layer + config per rebuilt component.
     assert_eq!(m2d2.blobs_written, 2 + 3 * 2, "{m2d2:?}");

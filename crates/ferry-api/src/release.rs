@@ -172,6 +172,7 @@ pub async fn verify_releases(releases: &mut [PlannedRelease], skip: bool, http: 
 
 /// Merge the release part into a plan (release images first, sorted like the rest).
 pub fn merge(plan: &mut Plan, part: ReleasePart) {
+    plan.release_heads.extend(part.selection.remember.clone());
     plan.images.extend(part.images);
     plan.images
         .sort_by(|a, b| (&a.dest_repo, &a.dest_tag).cmp(&(&b.dest_repo, &b.dest_tag)));
@@ -320,4 +321,40 @@ pub async fn list_channels(settings: &RegistrySettings, okd: bool, version: &str
         }
     }
     Ok(set.into_iter().collect())
+}
+
+/// `pastMirror.platforms` in oc-mirror's form, `{"channel": …, "minVersion": …}` per heads-only
+/// channel, from the plan.
+pub fn platforms_metadata(plan: &Plan) -> Vec<serde_json::Value> {
+    plan.release_heads
+        .iter()
+        .map(|(channel, min)| serde_json::json!({"channel": channel, "minVersion": min}))
+        .collect()
+}
+
+/// The heads-only minimums a previous run recorded in `pastMirror.platforms`.
+pub fn remembered_from(md: &ferry_metadata::Metadata) -> BTreeMap<String, String> {
+    md.past_mirror
+        .platforms
+        .iter()
+        .filter_map(|p| {
+            let c = p.get("channel")?.as_str()?;
+            let m = p.get("minVersion")?.as_str()?;
+            Some((c.to_string(), m.to_string()))
+        })
+        .collect()
+}
+
+/// `selection` with the previous run's heads-only minimums filled in (unless already set).
+pub fn with_remembered(
+    selection: &crate::mirror::ImageSelection,
+    previous: Option<&ferry_metadata::Metadata>,
+) -> crate::mirror::ImageSelection {
+    let mut s = selection.clone();
+    if let Some(md) = previous {
+        for (k, v) in remembered_from(md) {
+            s.release.remembered.entry(k).or_insert(v);
+        }
+    }
+    s
 }

@@ -79,6 +79,9 @@ pub struct Plan {
     /// What the user should know about the selection (previous-minor releases, blocked edges,
     /// heads-only ranges, unverified signatures).
     pub notes: Vec<String>,
+    /// Heads-only release channels: the minimum version to remember per channel name
+    /// (oc-mirror's `pastMirror.platforms`), so the next run mirrors from it.
+    pub release_heads: std::collections::BTreeMap<String, String>,
     /// Helm charts (their images, tests left out, are in `images`), with provenance per image.
     pub charts: Vec<helm::PlannedChart>,
 }

@@ -160,10 +160,11 @@ fn not_in_channel(v: &Version, g: &Graph, field: &str) -> Error {
 pub fn empty_channel(g: &Graph) -> Error {
     Error::NotFound {
         what: format!("channel {} for architecture {}", g.channel, g.arch),
-        hint: Some(format!(
+        hint: Some(
             "the update service lists no releases there; check the channel name and architecture \
              (`ferry list releases --channels` shows the channels, e.g. stable-4.14)"
-        )),
+                .to_string(),
+        ),
     }
 }
 

@@ -32,6 +32,8 @@ pub struct M2dRequest<'a> {
     /// Non-image files to pack, (archive path, file): release signatures (see
     /// [`crate::release::stage_signatures`]). The files must stay until the set is finished.
     pub extra_files: Vec<(String, PathBuf)>,
+    /// `pastMirror.platforms` to record (heads-only release channels, see [`crate::release`]).
+    pub platforms: Vec<serde_json::Value>,
 }
 
 /// Where a mirror-to-disk dry run writes its mapping (oc-mirror's `<dir>/oc-mirror-workspace`).
@@ -144,7 +146,8 @@ pub async fn mirror_to_disk_with(
         });
     }
 
-    let next = base.next_run(epoch_now() as i64, req.mirror_section, set.associations.clone());
+    let mut next = base.next_run(epoch_now() as i64, req.mirror_section, set.associations.clone());
+    next.past_mirror.platforms = req.platforms.clone();
     let plan_key = {
         let mut key = serde_json::to_vec(&set.associations).expect("json");
         key.extend_from_slice(format!("|{seq}|{}|{limit}", opts.ignore_history).as_bytes());
@@ -296,6 +299,9 @@ pub async fn mirror_selection_to_disk(
         workspace: dir.join("oc-mirror-workspace"),
         ..MirrorOptions::default()
     };
+    // Heads-only release channels continue from the minimum the previous run remembered.
+    let previous = metadata_store(cfg, &client)?.read().await?;
+    let selection = &crate::release::with_remembered(selection, previous.as_ref());
     let plan = crate::mirror::plan(selection, &client, &mopts).await?;
     let (mut plan_failed, mut plan_skipped) = (Vec::new(), Vec::new());
     for f in &plan.failures {
@@ -327,6 +333,7 @@ pub async fn mirror_selection_to_disk(
         plan_failed,
         plan_skipped,
         extra_files,
+        platforms: crate::release::platforms_metadata(&plan),
     };
     mirror_to_disk_with(req, opts, progress, cancel).await
 }
