@@ -2,7 +2,8 @@
 //! `app_workflows`/`app_files` helpers). Each converts its arguments, calls the facade and
 //! returns the wire error `{code, message}` on failure. Blocking work runs off the UI thread.
 
-use crate::jobs::{self, JobHandle, JobSpec, Jobs, PendingExport};
+use crate::jobs::{self, JobHandle, JobSpec, Jobs};
+use ferry_api::app_history::{self as history, PendingExport};
 use ferry_api::app_workflows as wf;
 use ferry_api::wire::{
     Diagnostic, EngineInfo, FolderInfo, HistoryEntry, JobEvent, JobKind, MediaReport, PlanSummary, RegistryLogin,
@@ -97,10 +98,11 @@ fn start_export(
         id: id_hint.unwrap_or_else(|| handle.job_id.clone()),
         yaml,
         folder,
-        started_at: jobs::now_iso(),
+        started_at: history::now_iso(),
+        config_path: None,
     };
-    if let Ok(text) = serde_json::to_string(&pending) {
-        let _ = std::fs::write(jobs::pending_path(&data), text);
+    if let Err(e) = history::write_pending(&data, &pending) {
+        eprintln!("ferry: the export cannot be resumed after a restart: {e}");
     }
     Ok(handle)
 }
@@ -120,26 +122,14 @@ pub fn start_mirror_to_disk(
 #[tauri::command]
 pub fn resumable_jobs(app: AppHandle, jobs: State<'_, Arc<Jobs>>) -> CmdResult<Vec<HistoryEntry>> {
     let data = data_dir(&app)?;
-    let Ok(text) = std::fs::read_to_string(jobs::pending_path(&data)) else {
-        return Ok(vec![]);
-    };
-    let Ok(p) = serde_json::from_str::<PendingExport>(&text) else {
+    let Some(p) = history::read_pending(&data) else {
         return Ok(vec![]);
     };
     // One running in this process is not "interrupted".
     if jobs.is_running_any() {
         return Ok(vec![]);
     }
-    Ok(vec![HistoryEntry {
-        id: p.id,
-        kind: JobKind::MirrorToDisk,
-        backend: p.folder,
-        sequence: None,
-        started_at: p.started_at,
-        images: 0,
-        bytes: 0,
-        outcome: "interrupted".into(),
-    }])
+    Ok(vec![history::pending_entry(&p)])
 }
 
 #[tauri::command]
@@ -150,14 +140,12 @@ pub fn resume_job(
     on_event: Channel<JobEvent>,
 ) -> CmdResult<JobHandle> {
     let data = data_dir(&app)?;
-    let text = std::fs::read_to_string(jobs::pending_path(&data)).map_err(|_| {
+    let p = history::read_pending(&data).ok_or_else(|| {
         WireError::from(ferry_api::Error::NotFound {
             what: format!("interrupted export {job_id}"),
             hint: Some("start the export again from the Export screen".into()),
         })
     })?;
-    let p: PendingExport = serde_json::from_str(&text)
-        .map_err(|e| WireError::from(ferry_api::Error::Internal(format!("pending export record: {e}"))))?;
     start_export(&app, jobs.inner().clone(), Some(p.id), p.yaml, p.folder, on_event)
 }
 
@@ -221,7 +209,7 @@ pub fn start_mirror_to_mirror(
 
 #[tauri::command]
 pub fn history(app: AppHandle) -> CmdResult<Vec<HistoryEntry>> {
-    Ok(jobs::read_history(&data_dir(&app)?))
+    Ok(history::read_history(&data_dir(&app)?))
 }
 
 #[tauri::command]

@@ -12,6 +12,20 @@ use std::time::{Duration, Instant};
 /// flooding IPC when thousands of small blobs finish at once.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(100);
 
+/// A sink that strips query strings from the failure and retry texts of events before passing
+/// them on (the CLI's progress lines; the app's tracker redacts on its own).
+pub fn redacting(inner: ferry_copy::ProgressSink) -> ferry_copy::ProgressSink {
+    std::sync::Arc::new(move |mut ev: ProgressEvent| {
+        match &mut ev {
+            ProgressEvent::BlobRetrying { message, .. }
+            | ProgressEvent::BlobFailed { message, .. }
+            | ProgressEvent::ImageFailed { message, .. } => *message = ferry_types::redact_query_strings(message),
+            _ => {}
+        }
+        inner(ev)
+    })
+}
+
 pub struct ProgressTracker {
     job_id: String,
     interval: Duration,
@@ -84,6 +98,8 @@ impl ProgressTracker {
 
     pub fn record(&mut self, ev: &ProgressEvent) {
         self.changed = true;
+        // Failure texts may quote pre-signed storage URLs; their query strings never reach the UI.
+        let redact = ferry_types::redact_query_strings;
         match ev {
             ProgressEvent::ImageStarted { image, .. } => {
                 self.image_mut(image).state = ImageState::Copying;
@@ -104,7 +120,7 @@ impl ProgressTracker {
                 image, digest, size, ..
             } => self.set_blob(image, digest.to_string(), *size),
             ProgressEvent::BlobFailed { image, message, .. } => {
-                self.image_mut(image).message = Some(message.clone());
+                self.image_mut(image).message = Some(redact(message));
             }
             ProgressEvent::ImageDone { image, up_to_date, .. } => {
                 let img = self.image_mut(image);
@@ -118,7 +134,7 @@ impl ProgressTracker {
             ProgressEvent::ImageFailed { image, message, .. } => {
                 let img = self.image_mut(image);
                 img.state = ImageState::Failed;
-                img.message = Some(message.clone());
+                img.message = Some(redact(message));
             }
         }
     }
@@ -137,6 +153,36 @@ impl ProgressTracker {
                 done,
             }),
         }
+    }
+
+    /// Records the parts of an export as they are on disk in `folder` (`mirror_seq*_*.tar`):
+    /// the bytes written so far, and done once a later part exists or `finished` is set.
+    /// Returns how many parts it saw. The shell calls it on its ticker during an export, so the
+    /// per-part bars show what really is on the media.
+    pub fn scan_parts(&mut self, folder: &std::path::Path, finished: bool) -> usize {
+        let Ok(rd) = std::fs::read_dir(folder) else { return 0 };
+        let mut found: Vec<(u32, u32, String, u64)> = rd
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let (seq, idx) = ferry_archive::parse_part_name(&name)?;
+                Some((seq, idx, name, e.metadata().ok()?.len()))
+            })
+            .collect();
+        found.sort();
+        let newest = found.last().map(|(s, i, _, _)| (*s, *i));
+        for (seq, idx, name, len) in &found {
+            let done = finished || Some((*seq, *idx)) != newest;
+            let known = self
+                .parts
+                .iter()
+                .find(|p| &p.name == name)
+                .map(|p| (p.bytes_done, p.done));
+            if known != Some((*len, done)) {
+                self.part(name, *len, done);
+            }
+        }
+        found.len()
     }
 
     fn totals(&self) -> (u64, u64, u32) {
@@ -318,6 +364,24 @@ mod tests {
         // Nothing changed: no snapshot, unless forced.
         assert!(t.poll(t0 + Duration::from_secs(5), false).is_none());
         assert!(t.poll(t0 + Duration::from_secs(5), true).is_some());
+    }
+
+    #[test]
+    fn scans_the_parts_an_export_writes() {
+        let d = tempfile::tempdir().unwrap();
+        let mut t = ProgressTracker::new("j", DEFAULT_INTERVAL);
+        assert_eq!(t.scan_parts(d.path(), false), 0);
+        std::fs::write(d.path().join("mirror_seq2_000000.tar"), vec![0u8; 2048]).unwrap();
+        std::fs::write(d.path().join("notes.txt"), "not a part").unwrap();
+        assert_eq!(t.scan_parts(d.path(), false), 1);
+        let s = t.snapshot();
+        assert_eq!((s.parts[0].bytes_done, s.parts[0].done), (2048, false));
+        std::fs::write(d.path().join("mirror_seq2_000001.tar"), vec![0u8; 512]).unwrap();
+        t.scan_parts(d.path(), false);
+        let s = t.snapshot();
+        assert!(s.parts[0].done && !s.parts[1].done, "{:?}", s.parts);
+        t.scan_parts(d.path(), true);
+        assert!(t.snapshot().parts.iter().all(|p| p.done));
     }
 
     #[test]

@@ -169,14 +169,21 @@ pub async fn export(
     let started = std::time::Instant::now();
     let cfg = parse(yaml)?;
     std::fs::create_dir_all(folder).map_err(|e| Error::io(folder.display(), e))?;
-    let r = crate::disk::mirror_to_disk(&cfg, folder, &DiskOptions::default(), progress, cancel).await?;
+    // The app keeps going past a failed image and lists it in the summary (the set then does
+    // not count it as shipped, so the next export carries it).
+    let opts = DiskOptions {
+        registry: crate::registry::RegistrySettings::default().with_storage(cfg.storage_config.as_ref()),
+        continue_on_error: true,
+        ..DiskOptions::default()
+    };
+    let r = crate::disk::mirror_to_disk(&cfg, folder, &opts, progress, cancel).await?;
     Ok(JobSummary {
         job_id: job_id.to_string(),
         kind: JobKind::MirrorToDisk,
         sequence: Some(r.sequence),
         images_copied: r.images_packed as u32,
         images_up_to_date: (r.images - r.images_packed) as u32,
-        failed: vec![],
+        failed: failed_images(&r.failed),
         bytes: r.blob_bytes_written,
         elapsed_secs: started.elapsed().as_secs(),
         parts: r
@@ -193,9 +200,18 @@ pub async fn export(
 }
 
 /// What the import screen shows before pushing: the set's sequence, parts and images, and
-/// every problem (a missing or damaged part) with what to do about it.
+/// every problem (a missing or damaged part) with what to do about it. Per part, `present`
+/// says whether the file is there and `checksum_ok` what its check found: `Some` only for a
+/// part whose hash the set's integrity list records and that was compared, `None` ("not
+/// checked") for a part with no listed hash or one that is missing.
 pub fn verify_media(folder: &Path) -> Result<MediaReport> {
     let desc = crate::disk::describe(folder)?;
+    let set = ferry_archive::ArchiveSet::open(folder)?;
+    let listed: std::collections::BTreeMap<String, Option<String>> = set
+        .parts_list
+        .as_ref()
+        .map(|l| l.parts.iter().map(|p| (p.name.clone(), p.sha256.clone())).collect())
+        .unwrap_or_default();
     let mut problems = Vec::new();
     let verified = match crate::disk::verify(folder) {
         Ok(_) => true,
@@ -207,19 +223,36 @@ pub fn verify_media(folder: &Path) -> Result<MediaReport> {
             false
         }
     };
-    let parts = desc
-        .parts
-        .iter()
-        .map(|(name, bytes)| {
-            let present = folder.join(name).is_file() || folder.is_file();
-            MediaPart {
-                name: name.clone(),
-                bytes: *bytes,
-                present,
-                checksum_ok: if verified { Some(true) } else { None },
-            }
-        })
-        .collect();
+    let mut parts: Vec<MediaPart> = Vec::new();
+    for p in &set.parts {
+        let expected = listed.get(&p.name).cloned().flatten();
+        let checksum_ok = match &expected {
+            None => None,
+            // The full check passed, and it compares every listed part hash.
+            Some(_) if verified => Some(true),
+            // It failed somewhere: find out which parts are the damaged ones.
+            Some(want) => Some(&file_sha256(&p.path)? == want),
+        };
+        parts.push(MediaPart {
+            name: p.name.clone(),
+            bytes: p.size,
+            present: true,
+            checksum_ok,
+        });
+    }
+    for (name, _) in listed.iter().filter(|(n, _)| !set.parts.iter().any(|p| &p.name == *n)) {
+        problems.push(format!(
+            "{name} is missing from {}: copy it from the export media",
+            folder.display()
+        ));
+        parts.push(MediaPart {
+            name: name.clone(),
+            bytes: 0,
+            present: false,
+            checksum_ok: None,
+        });
+    }
+    parts.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(MediaReport {
         folder: folder.display().to_string(),
         sequence: desc.sequence,
@@ -227,6 +260,22 @@ pub fn verify_media(folder: &Path) -> Result<MediaReport> {
         images: desc.images.iter().map(|i| format!("{}:{}", i.name, i.tag)).collect(),
         problems,
     })
+}
+
+/// `sha256:<hex>` of a file, streamed.
+fn file_sha256(path: &Path) -> Result<String> {
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
+    let mut h = ferry_types::Sha256Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path.display(), e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finish().to_string())
 }
 
 /// Disk-to-mirror from `folder` into `registry`.
@@ -242,6 +291,7 @@ pub async fn import(
     let dest = registry_destination(registry)?;
     let opts = DiskOptions {
         workspace: workspace.to_path_buf(),
+        continue_on_error: true,
         ..DiskOptions::default()
     };
     let r = crate::disk::disk_to_mirror(folder, &dest, &opts, progress, cancel).await?;
@@ -251,12 +301,26 @@ pub async fn import(
         sequence: Some(r.sequence),
         images_copied: r.images_pushed as u32,
         images_up_to_date: r.images_up_to_date as u32,
-        failed: vec![],
+        failed: failed_images(&r.failed),
         bytes: r.bytes_copied,
         elapsed_secs: started.elapsed().as_secs(),
         parts: vec![],
         results_dir: Some(r.results_dir.display().to_string()),
     })
+}
+
+/// The summary's failure list: each image the run left out, with the engine's reason (query
+/// strings stripped, as everywhere the UI shows text).
+fn failed_images(f: &[crate::disk::FailedImage]) -> Vec<wire::FailedImage> {
+    f.iter()
+        .map(|f| wire::FailedImage {
+            image: f.image.clone(),
+            error: wire::WireError {
+                code: wire::ErrorCode::Internal,
+                message: ferry_types::redact_query_strings(&f.error),
+            },
+        })
+        .collect()
 }
 
 /// Mirror-to-mirror of the image set into `registry`.
@@ -274,16 +338,18 @@ pub async fn mirror(
     let dest = registry_destination(registry)?;
     let opts = MirrorOptions {
         workspace: workspace.to_path_buf(),
+        continue_on_error: true,
         ..MirrorOptions::default()
-    };
+    }
+    .with_config(&cfg);
     let r = crate::mirror::mirror_to_mirror(&selection, &dest, &opts, progress, cancel).await?;
     Ok(JobSummary {
         job_id: job_id.to_string(),
         kind: JobKind::MirrorToMirror,
-        sequence: None,
+        sequence: r.sequence,
         images_copied: r.images_copied as u32,
-        images_up_to_date: r.images_up_to_date as u32,
-        failed: vec![],
+        images_up_to_date: (r.images_up_to_date + r.images_from_history) as u32,
+        failed: failed_images(&r.failed),
         bytes: r.bytes_copied,
         elapsed_secs: started.elapsed().as_secs(),
         parts: vec![],

@@ -6,12 +6,14 @@
 //! - `credentials`: pull secrets, mirror-registry logins, keyring, login tests.
 
 pub mod app_files;
+pub mod app_history;
 pub mod app_progress;
 pub mod app_workflows;
 pub mod credentials;
 pub mod disk;
 pub mod helm;
 mod m2m_metadata;
+pub mod manifests_only;
 pub mod mirror;
 pub mod prune;
 pub mod registry;

@@ -71,10 +71,12 @@ pub struct WireError {
 }
 
 impl From<ferry_types::Error> for WireError {
+    /// Query strings are stripped from the message: an error may quote a pre-signed storage
+    /// URL, and the UI shows, copies and logs what it gets.
     fn from(e: ferry_types::Error) -> Self {
         WireError {
             code: e.code().into(),
-            message: e.to_string(),
+            message: ferry_types::redact_query_strings(&e.to_string()),
         }
     }
 }

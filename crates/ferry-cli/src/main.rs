@@ -21,7 +21,8 @@ use std::process::ExitCode;
     about = "Mirror OpenShift content across an air gap (oc-mirror compatible)"
 )]
 struct Cli {
-    /// More log output (-v debug, -vv trace). Secrets are never logged.
+    /// More log output: -v debug, -vv trace; oc-mirror's numeric form `-v N` / `--verbose N`
+    /// works too (1 debug, 2 and up trace). Secrets and URL query strings are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
     #[command(subcommand)]
@@ -53,6 +54,10 @@ enum Command {
     },
     #[command(flatten)]
     Auth(auth::AuthCommands),
+    /// Print a shell completion script: `ferry completion bash > /etc/bash_completion.d/ferry`.
+    Completion {
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Args)]
@@ -111,10 +116,17 @@ struct MirrorArgs {
     /// Workspace folder (results-<epoch>/ and dry-run output go here).
     #[arg(long = "dir", default_value = "oc-mirror-workspace")]
     dir: PathBuf,
-    // oc-mirror flags accepted for compatibility; they do not change what this version does.
-    #[arg(long, hide = true)]
+    /// With --from: write the results (mapping.txt, ICSP, IDMS, ITMS) for the set's images
+    /// under the destination without pushing anything or contacting the registry.
+    #[arg(long, requires = "from")]
+    manifests_only: bool,
+    /// oc-mirror keeps its oc-mirror-workspace/src after packing with this; Ferry has none
+    /// (blobs stream straight into the parts), so the flag is refused with that reason.
+    #[arg(long)]
     skip_cleanup: bool,
-    #[arg(long, hide = true)]
+    /// oc-mirror: keep operator catalogs by tag instead of pinning them by digest. Refused until
+    /// operator catalogs honour it.
+    #[arg(long)]
     skip_image_pin: bool,
     /// Keep images that are no longer in the image set (Ferry's default; accepted for oc-mirror compatibility).
     #[arg(long)]
@@ -178,7 +190,8 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,ferry={default},ferry_cli={default},ferry_api={default},ferry_registry={default},ferry_copy={default},ferry_plan={default},ferry_archive={default},ferry_metadata={default},ferry_auth={default}")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Pre-signed storage URLs in errors and retries lose their query strings on the way out.
+        .with_writer(|| ferry_types::redact::RedactingWriter(std::io::stderr()))
         .with_target(false)
         .init();
 }
@@ -191,7 +204,25 @@ fn load_config(path: &std::path::Path) -> anyhow::Result<ferry_api::config::Imag
     Ok(cfg)
 }
 
+/// The oc-mirror flags this build cannot honour are refused, never silently ignored.
+fn refuse_unhonoured(a: &MirrorArgs) -> anyhow::Result<()> {
+    if a.skip_cleanup {
+        anyhow::bail!(
+            "--skip-cleanup is not supported in this build: Ferry keeps no oc-mirror-workspace/src to clean up \
+             (blobs stream straight into the archive parts), so there is nothing it could keep; drop the flag"
+        );
+    }
+    if a.skip_image_pin {
+        anyhow::bail!(
+            "--skip-image-pin is not supported in this build: operator catalogs do not honour it yet (they are \
+             pinned by digest); drop the flag"
+        );
+    }
+    Ok(())
+}
+
 async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
+    refuse_unhonoured(&a)?;
     let destination = Destination::parse(&a.destination).map_err(|e| anyhow::anyhow!("{}: {}", e.input, e.reason))?;
     let settings = RegistrySettings {
         authfile: a.authfile.clone(),
@@ -223,6 +254,18 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
         });
     }
     if let Some(from) = a.from.clone() {
+        if a.manifests_only {
+            let (dir, n) = ferry_api::manifests_only::manifests_only(&from, &destination, &a.dir)?;
+            println!("manifests only: results for {n} images written to {} (nothing pushed)", dir.display());
+            disk::print_apply_for_dir(&dir);
+            return Ok(());
+        }
+        if a.skip_verification {
+            eprintln!(
+                "warning: --skip-verification: the parts' checksums are not verified before the import (digests are \
+                 still checked as the blobs stream)"
+            );
+        }
         return run_import(a, from, destination, opts, cancel).await;
     }
     match &destination {
@@ -243,7 +286,7 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             }
             .with_config(&cfg);
             let ui = progress::ProgressUi::new();
-            let report = ferry_api::mirror::mirror_to_mirror(&selection, &destination, &opts, ui.sink(), cancel).await;
+            let report = ferry_api::mirror::mirror_to_mirror(&selection, &destination, &opts, ferry_api::app_progress::redacting(ui.sink()), cancel).await;
             ui.finish();
             let report = report?;
             for b in &report.plan.blocked {
@@ -284,7 +327,7 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             let ui = progress::ProgressUi::new();
             let mut selection = ImageSelection::from_config(&cfg)?;
             selection.release.skip_verification = a.skip_verification;
-            let report = ferry_api::disk::mirror_selection_to_disk(&selection, &cfg, dir, &dopts, ui.sink(), cancel).await;
+            let report = ferry_api::disk::mirror_selection_to_disk(&selection, &cfg, dir, &dopts, ferry_api::app_progress::redacting(ui.sink()), cancel).await;
             ui.finish();
             disk::print_disk_report(&report?)
         }
@@ -302,6 +345,8 @@ fn disk_options(a: &MirrorArgs, opts: MirrorOptions) -> ferry_api::disk::DiskOpt
         skip_missing: a.skip_missing,
         dry_run: a.dry_run,
         prune: a.prune,
+        // With --from, oc-mirror's --skip-verification skips the media check before the push.
+        skip_verify: a.from.is_some() && a.skip_verification,
         ..Default::default()
     }
 }
@@ -325,7 +370,7 @@ async fn run_import(
 ) -> anyhow::Result<()> {
     let dopts = disk_options(&a, opts);
     let ui = progress::ProgressUi::new();
-    let report = ferry_api::disk::disk_to_mirror(&from, &destination, &dopts, ui.sink(), cancel).await;
+    let report = ferry_api::disk::disk_to_mirror(&from, &destination, &dopts, ferry_api::app_progress::redacting(ui.sink()), cancel).await;
     ui.finish();
     let report = report?;
     print_prune(report.prune.as_ref());
@@ -428,6 +473,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Auth(c) => auth::run(c).await,
+        Command::Completion { .. } => Ok(()),
         Command::Version(v) => {
             if v.output.as_deref() == Some("json") {
                 println!(
@@ -442,8 +488,42 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// oc-mirror takes `-v N` / `--verbose N` / `--verbose=N` (a log level); clap's counter takes
+/// `-v`/`-vv`. Numeric forms are turned into as many `-v` as the level (at most 2 matter).
+fn numeric_verbosity(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.into_iter().peekable();
+    while let Some(a) = it.next() {
+        let s = a.to_string_lossy().into_owned();
+        let level = if s == "-v" || s == "--verbose" {
+            match it.peek().and_then(|n| n.to_str()).and_then(|n| n.parse::<u8>().ok()) {
+                Some(n) => {
+                    it.next();
+                    Some(n)
+                }
+                None => None,
+            }
+        } else if let Some(n) = s.strip_prefix("--verbose=").or_else(|| s.strip_prefix("-v").filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))) {
+            n.parse::<u8>().ok()
+        } else {
+            None
+        };
+        match level {
+            Some(0) => {}
+            Some(n) => out.push(format!("-{}", "v".repeat(n.min(2) as usize)).into()),
+            None => out.push(a),
+        }
+    }
+    out
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(numeric_verbosity(std::env::args_os().collect()));
+    if let Command::Completion { shell } = &cli.command {
+        use clap::CommandFactory as _;
+        clap_complete::generate(*shell, &mut Cli::command(), "ferry", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
     init_logging(cli.verbose);
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -455,7 +535,7 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", ferry_types::redact_query_strings(&format!("{e:#}")));
             ExitCode::from(disk::exit_code(&e))
         }
     }

@@ -29,6 +29,22 @@ pub fn redact_query_strings(text: &str) -> String {
     out
 }
 
+/// A writer that strips query strings from what passes through it (log output: the CLI wraps
+/// stderr in it). Each `write` is redacted on its own, so it expects whole lines per call, as
+/// tracing's formatter writes them.
+pub struct RedactingWriter<W: std::io::Write>(pub W);
+
+impl<W: std::io::Write> std::io::Write for RedactingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(redact_query_strings(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 fn find_url(s: &str) -> Option<usize> {
     let lower = s.to_ascii_lowercase();
     match (lower.find("http://"), lower.find("https://")) {
@@ -62,5 +78,15 @@ mod tests {
             redact_query_strings("ünïcode https://h/ä?ß=1 ok"),
             "ünïcode https://h/ä?<redacted> ok"
         );
+    }
+
+    #[test]
+    fn the_writer_redacts_each_line() {
+        use std::io::Write;
+        let mut w = RedactingWriter(Vec::new());
+        w.write_all(b"WARN retry GET https://cdn.example/b?sig=TOPSECRET\n")
+            .unwrap();
+        let out = String::from_utf8(w.0).unwrap();
+        assert_eq!(out, "WARN retry GET https://cdn.example/b?<redacted>\n");
     }
 }
