@@ -133,27 +133,20 @@ pub fn load_results(dir: &Path) -> Result<ResultsView> {
         });
     }
     files.sort_by(|a, b| kind_rank(a.kind).cmp(&kind_rank(b.kind)).then(a.name.cmp(&b.name)));
-    let applies = files.iter().any(|f| {
-        matches!(
-            f.kind,
-            ResultKind::Icsp
-                | ResultKind::Idms
-                | ResultKind::Itms
-                | ResultKind::CatalogSource
-                | ResultKind::UpdateService
-                | ResultKind::Signature
-        )
-    });
     let dir_s = dir.display().to_string();
-    let apply_command = if applies {
-        format!("oc apply -f {}/", dir_s.trim_end_matches('/'))
-    } else {
-        "# nothing to apply: this folder holds no cluster resources".to_string()
-    };
+    // One command per cluster version: ICSP before 4.13, IDMS/ITMS from 4.13, never both
+    // (`oc apply -f DIR/` would apply both kinds at once).
+    let apply = crate::disk::apply_commands(dir)?;
+    let (apply_from_4_13, apply_before_4_13) = (apply.from_4_13_command(), apply.before_4_13_command());
+    let apply_command = apply_from_4_13
+        .clone()
+        .unwrap_or_else(|| "# nothing to apply: this folder holds no cluster resources".to_string());
     Ok(ResultsView {
         dir: dir_s,
         files,
         apply_command,
+        apply_from_4_13,
+        apply_before_4_13,
     })
 }
 
@@ -267,7 +260,24 @@ mod tests {
             ]
         );
         assert_eq!(v.files[0].content, "a=b\n");
-        assert_eq!(v.apply_command, format!("oc apply -f {}/", d.display()));
+        let icsp = d.join("imageContentSourcePolicy.yaml");
+        let cs = d.join("catalogSource-redhat-operator-index.yaml");
+        let sig = d.join("release-signatures/signature-sha256-abc.json");
+        assert_eq!(
+            v.apply_before_4_13.as_deref(),
+            Some(
+                format!(
+                    "oc apply -f {} -f {} -f {}",
+                    icsp.display(),
+                    cs.display(),
+                    sig.display()
+                )
+                .as_str()
+            )
+        );
+        // No IDMS in this folder (oc-mirror 4.11 style): 4.13+ clusters take the ICSP too.
+        assert_eq!(v.apply_from_4_13, v.apply_before_4_13);
+        assert_eq!(Some(v.apply_command.clone()), v.apply_from_4_13);
         std::fs::remove_dir_all(&d).unwrap();
         let e = load_results(&tmp("empty")).unwrap_err();
         assert!(e.to_string().contains("results-<number>"), "{e}");

@@ -293,8 +293,14 @@ pub struct ResultFile {
 pub struct ResultsView {
     pub dir: String,
     pub files: Vec<ResultFile>,
-    /// The command to apply the cluster resources, for example `oc apply -f DIR/`.
+    /// The command for OpenShift 4.13 and later (IDMS, ITMS and the other cluster resources),
+    /// or a `#` note when the folder holds nothing to apply.
     pub apply_command: String,
+    /// `oc apply` for OpenShift 4.13 and later (IDMS + ITMS + other resources; never the ICSP
+    /// when an IDMS exists).
+    pub apply_from_4_13: Option<String>,
+    /// `oc apply` for clusters before 4.13 (ICSP + other resources; never IDMS/ITMS).
+    pub apply_before_4_13: Option<String>,
 }
 
 /// One archive part found on the media during verification.

@@ -6,6 +6,16 @@ import type { ResultFile } from "./ResultFile";
  */
 export type ResultsView = { dir: string, files: Array<ResultFile>, 
 /**
- * The command to apply the cluster resources, for example `oc apply -f DIR/`.
+ * The command for OpenShift 4.13 and later (IDMS, ITMS and the other cluster resources),
+ * or a `#` note when the folder holds nothing to apply.
  */
-applyCommand: string, };
+applyCommand: string, 
+/**
+ * `oc apply` for OpenShift 4.13 and later (IDMS + ITMS + other resources; never the ICSP
+ * when an IDMS exists).
+ */
+applyFrom413: string | null, 
+/**
+ * `oc apply` for clusters before 4.13 (ICSP + other resources; never IDMS/ITMS).
+ */
+applyBefore413: string | null, };

@@ -51,7 +51,11 @@ function planFor(yaml: string, destination: string | null): PlanSummary {
 
 const results: ResultsView = {
   dir: "/home/user/oc-mirror-workspace/results-1700000000",
-  applyCommand: "oc apply -f /home/user/oc-mirror-workspace/results-1700000000/",
+  applyCommand:
+    "oc apply -f /home/user/oc-mirror-workspace/results-1700000000/imageDigestMirrorSet.yaml -f /home/user/oc-mirror-workspace/results-1700000000/imageTagMirrorSet.yaml",
+  applyFrom413:
+    "oc apply -f /home/user/oc-mirror-workspace/results-1700000000/imageDigestMirrorSet.yaml -f /home/user/oc-mirror-workspace/results-1700000000/imageTagMirrorSet.yaml",
+  applyBefore413: "oc apply -f /home/user/oc-mirror-workspace/results-1700000000/imageContentSourcePolicy.yaml",
   files: [
     {
       kind: "mapping",

@@ -73,9 +73,24 @@ export function ResultsScreen() {
       {view && (
         <div data-testid="results-view" style={{ marginTop: "1rem" }}>
           <Title headingLevel="h3">Apply to the cluster</Title>
-          <ClipboardCopy isReadOnly hoverTip="Copy" clickTip="Copied" data-testid="apply-command">
-            {view.applyCommand}
-          </ClipboardCopy>
+          {/* One command per cluster version: ICSP before 4.13, IDMS/ITMS from 4.13, never both. */}
+          {!view.applyFrom413 && !view.applyBefore413 && <p data-testid="apply-command">{view.applyCommand}</p>}
+          {view.applyFrom413 && (
+            <>
+              <p>OpenShift 4.13 and later</p>
+              <ClipboardCopy isReadOnly hoverTip="Copy" clickTip="Copied" data-testid="apply-command">
+                {view.applyFrom413}
+              </ClipboardCopy>
+            </>
+          )}
+          {view.applyBefore413 && (
+            <>
+              <p style={{ marginTop: ".5rem" }}>OpenShift before 4.13</p>
+              <ClipboardCopy isReadOnly hoverTip="Copy" clickTip="Copied" data-testid="apply-command-before-4-13">
+                {view.applyBefore413}
+              </ClipboardCopy>
+            </>
+          )}
           <Tabs activeKey={tab} onSelect={(_e, k) => setTab(Number(k))} aria-label="Result files" style={{ marginTop: "1rem" }}>
             {view.files.map((f, i) => (
               <Tab key={f.path} eventKey={i} title={<TabTitleText>{f.name}</TabTitleText>}>

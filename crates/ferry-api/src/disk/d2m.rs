@@ -2,6 +2,7 @@
 //! [`crate::disk`].
 
 use super::results::{cumulative_images, drop_images, mapped_from_associations, results_extras, ResultsContext};
+use super::stream_push::{push_blobs_verified, BlobNeeds, StreamStats};
 use super::{ns_prefix, DiskOptions, FailedImage, ImportReport};
 use crate::mirror::epoch_now;
 use crate::registry::build_client;
@@ -74,6 +75,24 @@ fn sequence_error(from: &Path, registry: &str, meta_repo: &str, md: &Metadata, c
     ))
 }
 
+/// Where each blob of the images this set carries must go (list children included).
+fn blob_needs(md: &Metadata, planned: &[Planned<'_>], prefix: &str) -> BlobNeeds {
+    let mut needs = BlobNeeds::default();
+    for p in planned {
+        let a = p.assoc;
+        let repo = format!("{prefix}{}", a.path);
+        let children = md
+            .past_mirror
+            .associations
+            .iter()
+            .filter(|c| c.is_child() && c.path == a.path && a.manifest_digests.contains(&c.id));
+        for d in std::iter::once(a).chain(children).flat_map(|x| &x.layer_digests) {
+            needs.add(d, &a.name, &repo);
+        }
+    }
+    needs
+}
+
 /// One image of the set to push, with its association.
 struct Planned<'a> {
     assoc: &'a Association,
@@ -91,11 +110,6 @@ async fn import_set(
     let from = set.origin.clone();
     let registry = target.registry;
     let seq = md.sequence();
-    let verify = if opts.skip_verify || opts.dry_run {
-        None
-    } else {
-        Some(ferry_archive::verify_set(&set)?)
-    };
     let prefix = ns_prefix(target.namespace);
     let meta_repo = format!("{prefix}{TARGET_METADATA_REPO}");
     let target_meta = ImageBackend {
@@ -178,11 +192,49 @@ async fn import_set(
             failed.len(),
         )
         .await?;
-        let mut report = dry_run_report(&set, &md, &planned, failed, target, opts, verify, started);
+        let mut report = dry_run_report(&set, &md, &planned, failed, target, opts, started);
         report.prune = prune;
         return Ok(report);
     }
 
+    // One read of the media: parts are hashed as their blobs stream to the target; only when
+    // every part passed does the copy engine push the manifests and tags (it finds the blobs
+    // there). `skip_verify` pushes straight from the parts (each blob still digest-checked).
+    let (verify, streamed) = if opts.skip_verify {
+        (None, StreamStats::default())
+    } else {
+        let needs = blob_needs(&md, &planned, &prefix);
+        let s = push_blobs_verified(
+            set.clone(),
+            Arc::new(needs),
+            target.dest.clone(),
+            opts.parallel_blobs.max(1),
+            progress.clone(),
+            cancel.clone(),
+        )
+        .await
+        .map_err(|e| match e {
+            Error::Cancelled => Error::Cancelled,
+            e => Error::Archive(format!(
+                "{e}. Nothing of {} was tagged in {registry} and the sequence was NOT recorded; run the import again \
+                 once the media is fixed (blobs already sent are skipped)",
+                from.display()
+            )),
+        })?;
+        let report = ferry_archive::VerifyReport {
+            sequence: set.sequence(),
+            uid: Some(md.uid.clone()),
+            parts: set.parts.len(),
+            bytes: set.total_size(),
+            entries_checked: s.entries_checked,
+            parts_list: (s.parts_checked > 0).then_some(if set.parts_list_is_sidecar {
+                "sidecar"
+            } else {
+                "in-archive"
+            }),
+        };
+        (Some(report), s)
+    };
     let copy_opts = CopyOptions {
         parallel_images: opts.parallel_images.max(1),
         parallel_blobs: opts.parallel_blobs.max(1),
@@ -284,9 +336,9 @@ async fn import_set(
         images: tops.len(),
         images_pushed: pushed,
         images_up_to_date: up_to_date,
-        bytes_copied: report.bytes_copied,
-        blobs_copied: report.blobs_copied,
-        blobs_skipped: report.blobs_skipped,
+        bytes_copied: report.bytes_copied + streamed.bytes_pushed,
+        blobs_copied: report.blobs_copied + streamed.blobs_pushed,
+        blobs_skipped: report.blobs_skipped.saturating_sub(streamed.blobs_pushed) + streamed.blobs_present,
         results_dir: written.dir,
         apply: written.apply,
         would_push: Vec::new(),
@@ -309,7 +361,6 @@ fn dry_run_report(
     failed: Vec<FailedImage>,
     target: ImportTarget<'_>,
     opts: &DiskOptions,
-    verify: Option<ferry_archive::VerifyReport>,
     started: std::time::Instant,
 ) -> ImportReport {
     let prefix = ns_prefix(target.namespace);
@@ -346,7 +397,7 @@ fn dry_run_report(
         apply: Default::default(),
         would_push,
         would_push_bytes: bytes,
-        verify,
+        verify: None,
         metadata_image: None,
         failed,
         prune: None,

@@ -10,9 +10,11 @@
 //!   [`ferry_archive::ArchiveWriter`] is its destination). The metadata backend is updated only
 //!   after the set is complete.
 //! - [`d2m`]: disk-to-mirror. The media path is checked before any registry is contacted; the
-//!   parts are indexed in place and verified, the sequence is checked against the target's
-//!   `<ns>/oc-mirror:<uid>` metadata image, the copy engine pushes (blobs of earlier sequences
-//!   come from the target itself), the results folder is written and finally the target
+//!   parts are indexed in place, the sequence is checked against the target's
+//!   `<ns>/oc-mirror:<uid>` metadata image, then each part is read once: its hash and every
+//!   entry's digest are checked while its blobs stream to the target (`stream_push`); only
+//!   when every part passed does the copy engine push manifests and tags (blobs of earlier
+//!   sequences come from the target itself). The results folder is written and finally the target
 //!   metadata image, also after a partial import under `--continue-on-error` (it then records
 //!   only what was pushed).
 //! - [`results`]: the results of a run cover everything mirrored to that target so far (the
@@ -27,6 +29,7 @@ pub mod m2d;
 mod m2d_plan;
 mod report;
 pub mod results;
+mod stream_push;
 
 pub use d2m::{disk_to_mirror, disk_to_mirror_with, ImportTarget};
 pub use ferry_manifests::{ApplyCommands, ResultsExtras};
@@ -59,8 +62,10 @@ pub struct DiskOptions {
     pub ignore_history: bool,
     /// `--skip-metadata-check`: import whatever sequence this is.
     pub skip_metadata_check: bool,
-    /// Skip the full re-hash of the media before an import (structure and sizes are still
-    /// checked; digests are verified during the push anyway).
+    /// Import without the part-hash check: blobs are pushed straight from the parts (each still
+    /// digest-checked by the copy engine and the registry). By default the import reads each
+    /// part once, checking its hash and every entry's digest as the blobs stream to the target,
+    /// and tags nothing before every part passed.
     pub skip_verify: bool,
     /// Workspace: the results folder of an import (`<workspace>/results-<epoch>`) and the
     /// `mapping.txt` of an import dry run.
