@@ -15,6 +15,7 @@ pub mod helm;
 mod m2m_metadata;
 pub mod manifests_only;
 pub mod mirror;
+pub mod operators;
 pub mod prune;
 pub mod registry;
 pub mod release;

@@ -79,6 +79,10 @@ pub struct ImageSelection {
     pub release: crate::release::ReleaseOptions,
     /// `mirror.helm` (charts), planned by [`crate::helm`].
     pub helm: Option<ferry_config::Helm>,
+    /// `mirror.operators` (catalogs), planned and rebuilt by [`crate::operators`].
+    pub operators: Vec<ferry_config::Operator>,
+    /// `--skip-image-pin`: tag references stay tags in the rebuilt catalogs.
+    pub skip_image_pin: bool,
 }
 
 impl ImageSelection {
@@ -87,17 +91,6 @@ impl ImageSelection {
     /// silently skipped: a mirror that quietly leaves out half the set is worse than an error.
     pub fn from_config(cfg: &ferry_config::ImageSetConfiguration) -> Result<Self> {
         let m = &cfg.mirror;
-        let mut unsupported = Vec::new();
-        if !m.operators.is_empty() {
-            unsupported.push("mirror.operators (operator catalogs)");
-        }
-        if !unsupported.is_empty() {
-            return Err(Error::InvalidConfig(format!(
-                "this Ferry build plans additionalImages and blockedImages only; not yet supported: {}. \
-                 Remove those sections (or mirror them with oc-mirror) and run again",
-                unsupported.join(", ")
-            )));
-        }
         Ok(ImageSelection {
             additional: m.additional_images.iter().map(|i| i.name.clone()).collect(),
             blocked: m.blocked_images.iter().map(|i| i.name.clone()).collect(),
@@ -107,6 +100,8 @@ impl ImageSelection {
                 .helm
                 .clone()
                 .filter(|h| !h.local.is_empty() || !h.repositories.is_empty()),
+            operators: m.operators.clone(),
+            skip_image_pin: false,
         })
     }
 }
@@ -175,6 +170,17 @@ pub async fn plan(selection: &ImageSelection, client: &RegistryClient, opts: &Mi
     if let Some(platform) = &selection.platform {
         let part = crate::release::plan_platform(platform, &selection.release, &opts.registry, &provider).await?;
         crate::release::merge(&mut plan, part);
+    }
+    if !selection.operators.is_empty() {
+        crate::operators::plan_into(
+            &mut plan,
+            &selection.operators,
+            selection.skip_image_pin,
+            &provider,
+            &blocked,
+            policy,
+        )
+        .await?;
     }
     Ok(plan)
 }
@@ -314,6 +320,28 @@ pub async fn mirror_to_mirror(
         ..CopyOptions::default()
     };
     let report = copy_images(dest.clone(), jobs, &copy_opts).await;
+    // A catalog goes to the target only once every image it names is there.
+    let mut plan = plan;
+    if !plan.catalogs.is_empty() && !report.cancelled() {
+        if report.results.iter().all(|r| r.outcome.is_ok()) {
+            let sources = source_provider(&client);
+            crate::operators::push_catalogs(
+                &plan,
+                &sources,
+                dest.as_ref(),
+                namespace.as_deref(),
+                &opts.workspace.join("catalogs"),
+            )
+            .await?;
+        } else {
+            for c in std::mem::take(&mut plan.catalogs) {
+                plan.notes.push(format!(
+                    "catalog {} was not pushed: some of its images failed to copy",
+                    c.catalog
+                ));
+            }
+        }
+    }
     let run = Run {
         registry,
         namespace: namespace.as_deref(),
@@ -452,6 +480,7 @@ async fn finish(
     };
     let mut extras = crate::release::results_extras(&plan, &shipped);
     extras.extend(crate::helm::results_extras(&plan));
+    extras.extend(crate::operators::results_extras(&plan, run.registry, run.namespace));
     let results_dir = ferry_manifests::write_results(&opts.workspace, epoch_now(), &images, &extras)
         .map_err(io_err(&opts.workspace))?
         .dir;

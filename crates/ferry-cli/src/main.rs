@@ -124,8 +124,8 @@ struct MirrorArgs {
     /// (blobs stream straight into the parts), so the flag is refused with that reason.
     #[arg(long)]
     skip_cleanup: bool,
-    /// oc-mirror: keep operator catalogs by tag instead of pinning them by digest. Refused until
-    /// operator catalogs honour it.
+    /// oc-mirror: keep tag references of operator bundle and related images as tags in the
+    /// rebuilt catalogs (by default they are pinned to digests).
     #[arg(long)]
     skip_image_pin: bool,
     /// Keep images that are no longer in the image set (Ferry's default; accepted for oc-mirror compatibility).
@@ -212,12 +212,6 @@ fn refuse_unhonoured(a: &MirrorArgs) -> anyhow::Result<()> {
              (blobs stream straight into the archive parts), so there is nothing it could keep; drop the flag"
         );
     }
-    if a.skip_image_pin {
-        anyhow::bail!(
-            "--skip-image-pin is not supported in this build: operator catalogs do not honour it yet (they are \
-             pinned by digest); drop the flag"
-        );
-    }
     Ok(())
 }
 
@@ -274,6 +268,7 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             let cfg = load_config(config)?;
             let mut selection = ImageSelection::from_config(&cfg)?;
             selection.release.skip_verification = a.skip_verification;
+            selection.skip_image_pin = a.skip_image_pin;
             if a.strict_archive {
                 anyhow::bail!(
                     "--strict-archive limits the size of archive parts written to file://; a docker:// target gets no archive. Drop the flag"
@@ -327,6 +322,7 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             let ui = progress::ProgressUi::new();
             let mut selection = ImageSelection::from_config(&cfg)?;
             selection.release.skip_verification = a.skip_verification;
+            selection.skip_image_pin = a.skip_image_pin;
             let report = ferry_api::disk::mirror_selection_to_disk(&selection, &cfg, dir, &dopts, ferry_api::app_progress::redacting(ui.sink()), cancel).await;
             ui.finish();
             disk::print_disk_report(&report?)

@@ -12,6 +12,7 @@
 //!   Ferry matches the as-written form *and* the pinned form, so both kinds of pattern work.
 
 pub mod helm;
+pub mod operators;
 pub mod release;
 
 use ferry_types::{Digest, Error, ImageKind, ImageRef, ImageSource, Result};
@@ -84,6 +85,9 @@ pub struct Plan {
     pub release_heads: std::collections::BTreeMap<String, String>,
     /// Helm charts (their images, tests left out, are in `images`), with provenance per image.
     pub charts: Vec<helm::PlannedChart>,
+    /// Operator catalogs (their bundle and related images are in `images`): source pin,
+    /// rebuilt target, filtered FBC, dependencies pulled in.
+    pub catalogs: Vec<operators::PlannedCatalog>,
 }
 
 /// How planning treats images that cannot be resolved.

@@ -13,10 +13,12 @@
 //!
 //! The harness never uses ferry-registry: it pushes and reads with its own plain HTTP calls.
 
+mod catalog;
 mod fixtures;
 mod image;
 mod server;
 
+pub use catalog::{catalog_image_refs, push_catalog_image, rewrite_catalog_images, PushedCatalog, CONFIGS_LABEL};
 pub use fixtures::{fixture, fixtures};
 
 pub use image::{

@@ -290,6 +290,7 @@ pub async fn mirror_selection_to_disk(
     progress: ProgressSink,
     cancel: CancellationToken,
 ) -> Result<DiskReport> {
+    crate::operators::refuse_on_disk(&selection.operators)?;
     let client = build_client(&opts.registry, None)?;
     let mopts = MirrorOptions {
         registry: opts.registry.clone(),
