@@ -9,7 +9,6 @@ use crate::wire::{
     PlanSummary, RegistryLogin, Severity, SourceKind, TrustSettings,
 };
 use ferry_copy::{CancellationToken, ProgressSink};
-use ferry_types::media::ManifestView;
 use ferry_types::{Destination, Error, ImageKind, ImageSource, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -71,20 +70,9 @@ fn source_kind(k: ImageKind) -> SourceKind {
 /// Total bytes of one image: its manifests and every blob they reference (all platforms).
 /// Returns the blob digests too, so blobs shared between images are counted once overall.
 async fn image_size(src: Arc<dyn ImageSource>, repo: &str, digest: &str) -> Result<(u64, Vec<(String, u64)>)> {
-    let top = src.get_manifest(repo, digest).await?;
-    let mut manifest_bytes = top.bytes.len() as u64;
-    let mut blobs = Vec::new();
-    let view = ManifestView::parse(&top.bytes)
-        .map_err(|e| Error::Internal(format!("{repo}@{digest}: manifest is not valid JSON: {e}")))?;
-    blobs.extend(view.blobs().map(|d| (d.digest.clone(), d.size)));
-    for c in &view.manifests {
-        let child = src.get_manifest(repo, &c.digest).await?;
-        manifest_bytes += child.bytes.len() as u64;
-        if let Ok(v) = ManifestView::parse(&child.bytes) {
-            blobs.extend(v.blobs().map(|d| (d.digest.clone(), d.size)));
-        }
-    }
-    let total = manifest_bytes + blobs.iter().map(|(_, s)| s).sum::<u64>();
+    let tree = crate::image_tree::ImageTree::fetch(src.as_ref(), repo, digest, &format!("{repo}@{digest}")).await?;
+    let blobs = tree.blobs();
+    let total = tree.manifest_bytes() + blobs.iter().map(|(_, s)| s).sum::<u64>();
     Ok((total, blobs))
 }
 

@@ -12,6 +12,7 @@ pub mod app_workflows;
 pub mod credentials;
 pub mod disk;
 pub mod helm;
+pub mod image_tree;
 mod m2m_metadata;
 pub mod manifests_only;
 pub mod mirror;

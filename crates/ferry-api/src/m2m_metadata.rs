@@ -14,8 +14,7 @@
 use crate::disk::{metadata_store, MetadataStore};
 use ferry_metadata::{Association, ImageBackend, Metadata, TARGET_METADATA_REPO};
 use ferry_registry::RegistryClient;
-use ferry_types::media::ManifestView;
-use ferry_types::{Error, ImageSource, Manifest, Result};
+use ferry_types::{Error, ImageSource, Result};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -147,17 +146,14 @@ pub(crate) async fn associations_in_target(
     kind: ferry_types::ImageKind,
     digest: &str,
 ) -> Result<Vec<Association>> {
-    let top = dest.get_manifest(repository, digest).await?;
-    let children = children_of(dest, repository, &top).await?;
-    ferry_metadata::associations_for(name, &full_path(registry, repository), Some(tag), kind, &top, &children)
-}
-
-async fn children_of(src: &Arc<dyn ImageSource>, repository: &str, top: &Manifest) -> Result<Vec<Manifest>> {
-    let view = ManifestView::parse(&top.bytes)
-        .map_err(|e| Error::Internal(format!("{repository}@{}: manifest is not valid JSON: {e}", top.digest)))?;
-    let mut out = Vec::new();
-    for c in &view.manifests {
-        out.push(src.get_manifest(repository, &c.digest).await?);
-    }
-    Ok(out)
+    let what = format!("{registry}/{repository}@{digest}");
+    let tree = crate::image_tree::ImageTree::fetch(dest.as_ref(), repository, digest, &what).await?;
+    ferry_metadata::associations_for(
+        name,
+        &full_path(registry, repository),
+        Some(tag),
+        kind,
+        &tree.top,
+        &tree.children,
+    )
 }

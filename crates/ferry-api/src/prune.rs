@@ -291,10 +291,9 @@ pub(crate) async fn m2m_dry_run(
                 .registry(&p.source.registry)
                 .get_manifest(&p.source.repository, &digest)
                 .await?;
-            let view = ferry_types::media::ManifestView::parse(&top.bytes)
-                .map_err(|e| Error::Internal(format!("{}: manifest is not valid JSON: {e}", p.source.exact())))?;
+            let children = crate::image_tree::child_digests(&top, &p.source.exact())?;
             let mut pairs = vec![(repo.clone(), digest)];
-            pairs.extend(view.manifests.iter().map(|c| (repo.clone(), c.digest.clone())));
+            pairs.extend(children.into_iter().map(|c| (repo.clone(), c)));
             Ok(pairs)
         })
         .buffer_unordered(req.parallel.max(1))

@@ -2,9 +2,9 @@
 //! and decide what the set holds (images and blobs not shipped before), its size and part count.
 
 use super::{DiskOptions, FailedImage};
+use crate::image_tree::ImageTree;
 use ferry_metadata::{Association, Metadata};
 use ferry_plan::{synthetic_tag, PlannedImage, SourceProvider};
-use ferry_types::media::ManifestView;
 use ferry_types::{Error, ImageSource, Manifest, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -28,26 +28,15 @@ pub(super) fn disk_tag(mut p: PlannedImage) -> PlannedImage {
 }
 
 async fn fetch_tree(src: Arc<dyn ImageSource>, p: PlannedImage) -> std::result::Result<Fetched, (PlannedImage, Error)> {
-    let repo = p.source.repository.clone();
-    let top = match src.get_manifest(&repo, &p.digest().to_string()).await {
-        Ok(m) => m,
-        Err(e) => return Err((p, e)),
-    };
-    let view = match ManifestView::parse(&top.bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            let msg = format!("{}: manifest is not valid JSON: {e}", p.source.exact());
-            return Err((p, Error::Archive(msg)));
-        }
-    };
-    let mut children = Vec::new();
-    for c in &view.manifests {
-        match src.get_manifest(&repo, &c.digest).await {
-            Ok(m) => children.push(m),
-            Err(e) => return Err((p, e)),
-        }
+    let digest = p.digest().to_string();
+    match ImageTree::fetch(src.as_ref(), &p.source.repository, &digest, &p.source.exact()).await {
+        Ok(t) => Ok(Fetched {
+            plan: p,
+            top: t.top,
+            children: t.children,
+        }),
+        Err(e) => Err((p, e)),
     }
-    Ok(Fetched { plan: p, top, children })
 }
 
 /// Images that could not be fetched, split the way oc-mirror's flags treat them.
@@ -104,13 +93,7 @@ pub(super) async fn fetch_all(
 
 /// Blob digests and sizes an image needs.
 pub(super) fn blobs_of(f: &Fetched) -> Vec<(String, u64)> {
-    let mut out = Vec::new();
-    for m in std::iter::once(&f.top).chain(&f.children) {
-        if let Ok(v) = ManifestView::parse(&m.bytes) {
-            out.extend(v.blobs().map(|d| (d.digest.clone(), d.size)));
-        }
-    }
-    out
+    crate::image_tree::blobs(std::iter::once(&f.top).chain(&f.children))
 }
 
 /// What the set will hold, decided before a byte is written.
