@@ -205,14 +205,24 @@ async fn helm_chart_images_mirrored_and_charts_handed_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chart_with_unresolvable_image_is_listed_not_fatal() {
-    let Some(tgz) = ferry_testkit::fixture(
-        "helm/oc-mirror/tests/unit/testdata/helm-data/charts/service-binding-operator-1.4.1.tgz",
-    ) else {
-        return;
-    };
+    // A chart that needs a value the user did not give (`required`): nothing to guess.
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("needs-values");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: needs-values\nversion: 1.4.1\n",
+    )
+    .unwrap();
+    std::fs::write(chart.join("values.yaml"), "image:\n  repository: ''\n").unwrap();
+    std::fs::write(
+        chart.join("templates/deployment.yaml"),
+        "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - image: {{ required \"set image.repository\" .Values.image.repository }}\n",
+    )
+    .unwrap();
     let yaml = format!(
-        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nmirror:\n  helm:\n    local:\n    - name: sbo\n      path: {}\n",
-        tgz.display()
+        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nmirror:\n  helm:\n    local:\n    - name: needs\n      path: {}\n",
+        chart.display()
     );
     let cfg = ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap();
     let selection = ImageSelection::from_config(&cfg).unwrap();
@@ -233,10 +243,10 @@ async fn chart_with_unresolvable_image_is_listed_not_fatal() {
         .plan
         .notes
         .iter()
-        .find(|n| n.contains("service-binding-operator 1.4.1"))
+        .find(|n| n.contains("needs-values 1.4.1"))
         .expect("the unresolved image is a plan note");
     assert!(
-        note.contains("mirror.additionalImages") && note.contains("templates/deployment.yaml:32"),
+        note.contains("mirror.additionalImages") && note.contains("templates/deployment.yaml:6"),
         "{note}"
     );
 }

@@ -17,6 +17,7 @@
 
 pub mod chart;
 pub mod exact;
+pub mod expr;
 pub mod index;
 pub mod scan;
 pub mod templates;

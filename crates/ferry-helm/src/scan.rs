@@ -165,6 +165,33 @@ pub fn scan(chart: &Chart, supplied: &Map) -> ScanResult {
                                     .any(|m| m == &xpath || m == &tag_path || m.starts_with(&format!("{tag_path}.")))
                             })
                         {
+                            // Last try: evaluate the `image:` lines that use this path with the
+                            // few template functions `expr` knows (printf, default, quote).
+                            let mut evaluated = Vec::new();
+                            for d in refs.iter().filter(|d| !d.partial) {
+                                for l in templated_image_lines(d) {
+                                    let text = d.text.lines().nth(l - d.first_line).unwrap_or_default();
+                                    if !text.contains(&format!(".Values.{xpath}")) {
+                                        continue;
+                                    }
+                                    if let Some(img) = crate::expr::eval_image_line(text, &s.values) {
+                                        evaluated.push(Found {
+                                            written: img,
+                                            prov: Provenance::Template {
+                                                chart: chart_name.clone(),
+                                                file: d.file.to_string(),
+                                                line: l,
+                                            },
+                                            hook: d.hook,
+                                            test: d.test,
+                                        });
+                                    }
+                                }
+                            }
+                            if !evaluated.is_empty() {
+                                found.extend(evaluated);
+                                continue;
+                            }
                             let used: Vec<String> = refs
                                 .iter()
                                 .flat_map(|d| {

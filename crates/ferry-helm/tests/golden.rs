@@ -307,19 +307,23 @@ fn unresolvable_values_are_listed_not_fatal() {
 }
 
 #[test]
-fn service_binding_operator_image_is_listed_as_unresolved_not_guessed() {
+fn service_binding_operator_image_built_by_printf_is_evaluated_not_guessed() {
     let Some(tgz) = chart("tests/unit/testdata/helm-data/charts/service-binding-operator-1.4.1.tgz") else {
         return;
     };
     let r = scan(&load_path(&tgz).unwrap(), &Map::new());
-    report("service-binding-operator 1.4.1", &r, &[]);
+    let expected = ["quay.io/redhat-developer/servicebinding-operator@sha256:16286ac84ddd521897d92472dae857a4c18479f255b725dfb683bc72df6e0865"];
+    report("service-binding-operator 1.4.1", &r, &expected);
     // `image: {{ .Values.image.image | default (printf "%s/%s" .Values.image.repository "servicebinding-operator@sha256:…") }}`:
-    // guessing `quay.io/redhat-developer:1.4.1` from values would be wrong.
-    assert_eq!(names(&r), Vec::<String>::new());
-    let u = r
-        .unresolved
-        .iter()
-        .find(|u| u.location == "values image")
-        .expect("image listed as unresolved");
-    assert!(u.reason.contains("templates/deployment.yaml:32"), "{}", u.reason);
+    // the values alone would give the wrong `quay.io/redhat-developer:1.4.1`; the line is evaluated instead.
+    assert_eq!(names(&r), expected);
+    assert_eq!(
+        r.images.iter().find(|i| !i.test).unwrap().provenance,
+        vec![Provenance::Template {
+            chart: "service-binding-operator".into(),
+            file: "templates/deployment.yaml".into(),
+            line: 32
+        }]
+    );
+    assert!(r.unresolved.is_empty(), "{:?}", r.unresolved);
 }

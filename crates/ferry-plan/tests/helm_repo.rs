@@ -131,11 +131,13 @@ async fn real_index_versions_downloaded_and_digest_checked() {
             sha256_file(&base.join(format!("charts/service-binding-operator-{}.tgz", c.version)))
         );
         assert!(c.notes.is_empty(), "{:?}", c.notes);
-        // The operator image is built by `printf` in the template: listed, not guessed, with
-        // the way to add it by hand.
-        assert_eq!(c.mirrored_images().count(), 0);
-        let help = c.unresolved_help().expect("unresolved image listed");
-        assert!(help.contains("additionalImages") && help.contains(&c.version), "{help}");
+        // The operator image is built by `printf` in the template; the scan evaluates it.
+        let imgs: Vec<String> = c.mirrored_images().map(|i| i.image.to_string()).collect();
+        assert_eq!(imgs.len(), 1, "{imgs:?} {:?}", c.unresolved);
+        assert!(
+            imgs[0].starts_with("quay.io/redhat-developer/servicebinding-operator@sha256:"),
+            "{imgs:?}"
+        );
     }
     assert!(!out.path().join("service-binding-operator-1.4.1.tgz.part").exists());
 }
