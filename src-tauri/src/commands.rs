@@ -71,7 +71,9 @@ pub async fn load_results(dir: String) -> CmdResult<ResultsView> {
 #[tauri::command]
 pub async fn plan_dry_run(yaml: String, destination: Option<String>) -> CmdResult<PlanSummary> {
     let dest = destination.filter(|d| !d.trim().is_empty()).map(PathBuf::from);
-    wf::plan_summary(&yaml, dest.as_deref()).await.map_err(WireError::from)
+    // On the blocking pool with its own block_on, like the jobs: the planners' futures need not
+    // be Send (the release and helm planners hold non-Send borrows across awaits).
+    blocking(move || tokio::runtime::Handle::current().block_on(wf::plan_summary(&yaml, dest.as_deref()))).await
 }
 
 fn start_export(
@@ -79,6 +81,7 @@ fn start_export(
     jobs: Arc<Jobs>,
     id_hint: Option<String>,
     yaml: String,
+    config_path: Option<String>,
     folder: String,
     ch: Channel<JobEvent>,
 ) -> CmdResult<JobHandle> {
@@ -89,9 +92,17 @@ fn start_export(
         backend: folder.clone(),
         data_dir: data.clone(),
     };
-    let (y, f) = (yaml.clone(), folder.clone());
+    let (y, f, c) = (yaml.clone(), folder.clone(), config_path.clone());
     let handle = jobs::start(jobs, spec, ch, move |id, sink, cancel| async move {
-        wf::export(&id, &y, &PathBuf::from(&f), sink, cancel).await
+        wf::export(
+            &id,
+            &y,
+            c.as_deref().map(std::path::Path::new),
+            &PathBuf::from(&f),
+            sink,
+            cancel,
+        )
+        .await
     });
     // Remembered until it succeeds, so an interrupted export can be resumed after a restart.
     let pending = PendingExport {
@@ -99,7 +110,7 @@ fn start_export(
         yaml,
         folder,
         started_at: history::now_iso(),
-        config_path: None,
+        config_path,
     };
     if let Err(e) = history::write_pending(&data, &pending) {
         eprintln!("ferry: the export cannot be resumed after a restart: {e}");
@@ -113,9 +124,11 @@ pub fn start_mirror_to_disk(
     jobs: State<'_, Arc<Jobs>>,
     yaml: String,
     folder: String,
+    // The image-set file (relative storageConfig.local.path resolves against its folder).
+    config_path: Option<String>,
     on_event: Channel<JobEvent>,
 ) -> CmdResult<JobHandle> {
-    start_export(&app, jobs.inner().clone(), None, yaml, folder, on_event)
+    start_export(&app, jobs.inner().clone(), None, yaml, config_path, folder, on_event)
 }
 
 /// Interrupted exports (the app closed or crashed during one).
@@ -146,7 +159,15 @@ pub fn resume_job(
             hint: Some("start the export again from the Export screen".into()),
         })
     })?;
-    start_export(&app, jobs.inner().clone(), Some(p.id), p.yaml, p.folder, on_event)
+    start_export(
+        &app,
+        jobs.inner().clone(),
+        Some(p.id),
+        p.yaml,
+        p.config_path,
+        p.folder,
+        on_event,
+    )
 }
 
 #[tauri::command]
@@ -190,6 +211,7 @@ pub fn start_mirror_to_mirror(
     jobs: State<'_, Arc<Jobs>>,
     yaml: String,
     registry: String,
+    config_path: Option<String>,
     on_event: Channel<JobEvent>,
 ) -> CmdResult<JobHandle> {
     let data = data_dir(&app)?;
@@ -203,7 +225,10 @@ pub fn start_mirror_to_mirror(
         jobs.inner().clone(),
         spec,
         on_event,
-        move |id, sink, cancel| async move { wf::mirror(&id, &yaml, &registry, &workspace, sink, cancel).await },
+        move |id, sink, cancel| async move {
+            let config = config_path.as_deref().map(std::path::Path::new);
+            wf::mirror(&id, &yaml, config, &registry, &workspace, sink, cancel).await
+        },
     ))
 }
 

@@ -40,6 +40,44 @@ fn parse(yaml: &str) -> Result<ferry_config::ImageSetConfiguration> {
     ferry_config::parse_str(yaml, "the image set").map_err(|e| Error::InvalidConfig(e.to_string()))
 }
 
+/// The image set as a run of the app uses it (see [`resolve_storage_path`]).
+fn parse_at(yaml: &str, config_path: Option<&Path>) -> Result<ferry_config::ImageSetConfiguration> {
+    let mut cfg = parse(yaml)?;
+    resolve_storage_path(&mut cfg, config_path)?;
+    Ok(cfg)
+}
+
+/// A relative `storageConfig.local.path` is taken relative to the folder of the image-set file
+/// (`config_path`), never to the app's working directory (wherever the desktop started it, so
+/// the metadata would land somewhere nobody looks and the next run would start over at
+/// sequence 1). An unsaved image set with a relative path is refused with what to do.
+pub fn resolve_storage_path(cfg: &mut ferry_config::ImageSetConfiguration, config_path: Option<&Path>) -> Result<()> {
+    let Some(local) = cfg.storage_config.as_mut().and_then(|s| s.local.as_mut()) else {
+        return Ok(());
+    };
+    let rel = PathBuf::from(if local.path.is_empty() {
+        "."
+    } else {
+        local.path.as_str()
+    });
+    if rel.is_absolute() {
+        return Ok(());
+    }
+    let base = config_path
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty())
+        .ok_or_else(|| {
+            Error::InvalidConfig(format!(
+                "storageConfig.local.path {:?} is relative, and this image set is not saved to a file: save it first \
+                 (the path is taken relative to the file's folder) or give an absolute path",
+                local.path
+            ))
+        })?;
+    let base = std::path::absolute(base).map_err(|e| Error::io(base.display(), e))?;
+    local.path = base.join(rel).display().to_string();
+    Ok(())
+}
+
 /// A registry the user typed (`host[:port][/namespace]`, with or without `docker://`).
 pub fn registry_destination(input: &str) -> Result<Destination> {
     let t = input.trim();
@@ -150,12 +188,13 @@ pub async fn plan_summary(yaml: &str, destination: Option<&Path>) -> Result<Plan
 pub async fn export(
     job_id: &str,
     yaml: &str,
+    config_path: Option<&Path>,
     folder: &Path,
     progress: ProgressSink,
     cancel: CancellationToken,
 ) -> Result<JobSummary> {
     let started = std::time::Instant::now();
-    let cfg = parse(yaml)?;
+    let cfg = parse_at(yaml, config_path)?;
     std::fs::create_dir_all(folder).map_err(|e| Error::io(folder.display(), e))?;
     // The app keeps going past a failed image and lists it in the summary (the set then does
     // not count it as shipped, so the next export carries it).
@@ -315,13 +354,14 @@ fn failed_images(f: &[crate::disk::FailedImage]) -> Vec<wire::FailedImage> {
 pub async fn mirror(
     job_id: &str,
     yaml: &str,
+    config_path: Option<&Path>,
     registry: &str,
     workspace: &Path,
     progress: ProgressSink,
     cancel: CancellationToken,
 ) -> Result<JobSummary> {
     let started = std::time::Instant::now();
-    let cfg = parse(yaml)?;
+    let cfg = parse_at(yaml, config_path)?;
     let selection = ImageSelection::from_config(&cfg)?;
     let dest = registry_destination(registry)?;
     let opts = MirrorOptions {
@@ -449,6 +489,22 @@ mod tests {
             ok.iter().all(|x| x.severity != Severity::Error),
             "the template must validate: {ok:?}"
         );
+    }
+
+    #[test]
+    fn relative_metadata_paths_follow_the_image_set_file() {
+        let yaml = "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nstorageConfig:\n  local:\n    path: ./metadata\nmirror:\n  additionalImages:\n    - name: quay.io/x/y:1\n";
+        let d = std::env::temp_dir().join(format!("ferry-isc-{}", std::process::id()));
+        let cfg = parse_at(yaml, Some(&d.join("isc.yaml"))).unwrap();
+        let got = PathBuf::from(&cfg.storage_config.unwrap().local.unwrap().path);
+        assert_eq!(got, d.join("./metadata"));
+        // Unsaved: refused with what to do, never the app's working directory.
+        let e = parse_at(yaml, None).unwrap_err().to_string();
+        assert!(e.contains("./metadata") && e.contains("save it first"), "{e}");
+        // Absolute paths stay as they are.
+        let abs = yaml.replace("./metadata", "/srv/meta");
+        let cfg = parse_at(&abs, None).unwrap();
+        assert_eq!(cfg.storage_config.unwrap().local.unwrap().path, "/srv/meta");
     }
 
     #[test]

@@ -46,7 +46,12 @@ export const SPEC: { title: string; fields: Field[] }[] = [
     title: "General",
     fields: [
       { key: "archiveSize", label: "Archive size (GiB per part)", kind: "number" },
-      { key: "storageConfig.local.path", label: "Metadata in a local folder", kind: "text" },
+      {
+        key: "storageConfig.local.path",
+        label: "Metadata in a local folder",
+        kind: "text",
+        help: "A relative path is taken relative to the folder of this image-set file (save the file first), never to where the app was started.",
+      },
       { key: "storageConfig.registry.imageURL", label: "Metadata in a registry image", kind: "text" },
       { key: "storageConfig.registry.skipTLS", label: "Skip TLS verification for the metadata registry", kind: "bool" },
     ],
@@ -178,6 +183,7 @@ function FieldView({ field, base, doc, text, setText }: { field: Field; base: Pa
       return (
         <FormGroup label={field.label} fieldId={id}>
           <TextInput id={id} value={getString(doc, path)} onChange={(_e, v) => setText(setIn(text, path, v))} />
+          {field.help && <div className="pf-v6-c-helper-text">{field.help}</div>}
         </FormGroup>
       );
     case "number":
