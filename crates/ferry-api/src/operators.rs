@@ -1,0 +1,280 @@
+//! Operator catalogs in the facade: plan them (ferry-plan), rebuild the filtered catalog image
+//! for the target and push it, and write `catalogSource-<name>.yaml` into the results.
+//!
+//! The rebuilt image, for every platform of the source index: the source's layers, a layer
+//! whiting out the configs directory, a root-owned layer with the filtered `index.json`, labels
+//! replaced by `{configs label: /configs}`, `Entrypoint ["/bin/opm"]`, `Cmd ["serve","/configs"]`.
+//! No cache is built or claimed and the catalog's `opm` is never run on this host (the
+//! crash-loop history in planners.md §3). Blobs stream from the source to the destination and
+//! are hashed on the way; only the small config and FBC are held in memory. The catalog is
+//! pushed after every one of its images has been copied, so the target never serves a catalog
+//! that names images it does not have.
+
+use ferry_catalog::images::{catalog_source_name, catalog_source_yaml};
+use ferry_catalog::layers::CONFIGS_LABEL;
+use ferry_imagebuild::{build_layer, rebuild_image, rebuild_index, whiteout_layer, BuiltLayer, ConfigEdit, LayerEntry};
+use ferry_plan::operators::PlannedCatalog;
+use ferry_plan::Plan;
+use ferry_types::media::{is_index, ManifestView};
+use ferry_types::{BlobStream, Digest, Error, ImageDestination, ImageSource, Manifest, Result, Sha256Hasher};
+use futures::StreamExt;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// The destination repository of a planned catalog under the target namespace.
+pub fn target_repo(pc: &PlannedCatalog, namespace: Option<&str>) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}/{}", pc.target_repo),
+        None => pc.target_repo.clone(),
+    }
+}
+
+/// A blob stream that fails at its end when the bytes do not hash to `expected`.
+fn verified(body: BlobStream, expected: Digest, what: String) -> BlobStream {
+    let hasher = Arc::new(Mutex::new(Some(Sha256Hasher::new())));
+    let h2 = hasher.clone();
+    let checked = body.map(move |chunk| {
+        if let Ok(c) = &chunk {
+            if let Some(h) = h2.lock().expect("hasher").as_mut() {
+                h.update(c);
+            }
+        }
+        chunk
+    });
+    let tail = futures::stream::once(async move {
+        let got = hasher.lock().expect("hasher").take().map(|h| h.finish());
+        match got {
+            Some(d) if d == expected => None,
+            Some(d) => Some(Err(std::io::Error::other(format!(
+                "{what}: digest mismatch: expected {expected}, got {d}"
+            )))),
+            None => None,
+        }
+    })
+    .filter_map(|x| async move { x });
+    Box::pin(checked.chain(tail))
+}
+
+async fn copy_blob(
+    src: &dyn ImageSource,
+    src_repo: &str,
+    dest: &dyn ImageDestination,
+    dest_repo: &str,
+    d: &Digest,
+    size: u64,
+) -> Result<()> {
+    if dest.has_blob(dest_repo, d).await? {
+        return Ok(());
+    }
+    let (_, body) = src.get_blob(src_repo, d).await?;
+    dest.put_blob(
+        dest_repo,
+        d,
+        Some(size),
+        verified(body, d.clone(), format!("{src_repo} blob")),
+    )
+    .await
+}
+
+async fn put_file_blob(dest: &dyn ImageDestination, repo: &str, l: &BuiltLayer) -> Result<()> {
+    if dest.has_blob(repo, &l.digest).await? {
+        return Ok(());
+    }
+    let f = tokio::fs::File::from_std(l.open()?);
+    let body: BlobStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(f, 1 << 20));
+    dest.put_blob(repo, &l.digest, Some(l.size), body).await
+}
+
+async fn get_config(src: &dyn ImageSource, repo: &str, d: &Digest) -> Result<Vec<u8>> {
+    let (_, mut body) = src.get_blob(repo, d).await?;
+    let mut buf = Vec::new();
+    while let Some(c) = body.next().await {
+        buf.extend_from_slice(&c.map_err(|e| Error::io(format!("{repo} config {d}"), e))?);
+    }
+    if Digest::of(&buf) != *d {
+        return Err(Error::DigestMismatch {
+            what: format!("{repo} config"),
+            expected: d.to_string(),
+            actual: Digest::of(&buf).to_string(),
+        });
+    }
+    Ok(buf)
+}
+
+/// Rebuild one platform image: copy its layers, push the two new layers, config and manifest
+/// (by digest). Returns the new manifest.
+#[allow(clippy::too_many_arguments)]
+async fn rebuild_platform(
+    src: &dyn ImageSource,
+    src_repo: &str,
+    manifest: &Manifest,
+    dest: &dyn ImageDestination,
+    dest_repo: &str,
+    layers: &[&BuiltLayer],
+    edit: &ConfigEdit,
+) -> Result<Manifest> {
+    let view = ManifestView::parse(&manifest.bytes)
+        .map_err(|e| Error::Internal(format!("{src_repo}@{}: {e}", manifest.digest)))?;
+    for l in &view.layers {
+        let d = Digest::parse(&l.digest).map_err(|e| Error::Internal(e.to_string()))?;
+        copy_blob(src, src_repo, dest, dest_repo, &d, l.size).await?;
+    }
+    let cdesc = view
+        .config
+        .as_ref()
+        .ok_or_else(|| Error::Internal(format!("{src_repo}@{}: no config", manifest.digest)))?;
+    let cd = Digest::parse(&cdesc.digest).map_err(|e| Error::Internal(e.to_string()))?;
+    let config = get_config(src, src_repo, &cd).await?;
+    let rebuilt = rebuild_image(&manifest.bytes, &manifest.media_type, &config, layers, edit)?;
+    for l in layers {
+        put_file_blob(dest, dest_repo, l).await?;
+    }
+    let cfg_len = rebuilt.config.len() as u64;
+    let body: BlobStream = Box::pin(futures::stream::once(
+        async move { Ok(bytes::Bytes::from(rebuilt.config)) },
+    ));
+    if !dest.has_blob(dest_repo, &rebuilt.config_digest).await? {
+        dest.put_blob(dest_repo, &rebuilt.config_digest, Some(cfg_len), body)
+            .await?;
+    }
+    dest.put_manifest(dest_repo, &rebuilt.manifest.digest.to_string(), &rebuilt.manifest)
+        .await?;
+    Ok(rebuilt.manifest)
+}
+
+/// Build and push the filtered catalog image of `pc` to `dest_repo:pc.target_tag`. Returns the
+/// digest of what the tag now points at.
+pub async fn push_catalog(
+    src: &dyn ImageSource,
+    dest: &dyn ImageDestination,
+    pc: &PlannedCatalog,
+    dest_repo: &str,
+    workdir: &Path,
+) -> Result<Digest> {
+    let src_repo = &pc.source.repository;
+    let pinned = pc
+        .source
+        .digest
+        .as_ref()
+        .ok_or_else(|| Error::Internal(format!("catalog {} was not pinned", pc.catalog)))?;
+    let top = src.get_manifest(src_repo, &pinned.to_string()).await?;
+    std::fs::create_dir_all(workdir).map_err(|e| Error::io(workdir.display(), e))?;
+    let dir = pc.configs_dir.clone();
+    let index_json = pc.index_json.clone();
+    let wd = workdir.to_path_buf();
+    let (wh, cfg) = tokio::task::spawn_blocking(move || -> Result<(BuiltLayer, BuiltLayer)> {
+        let wh = whiteout_layer(&[&dir], &wd)?;
+        let cfg = build_layer(
+            &[LayerEntry::file(format!("{dir}/index.json"), index_json.into_bytes())],
+            &wd,
+            &format!("ferry: filtered catalog in /{dir}"),
+        )?;
+        Ok((wh, cfg))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("catalog layer task: {e}")))??;
+    let mut labels = BTreeMap::new();
+    labels.insert(CONFIGS_LABEL.to_string(), format!("/{}", pc.configs_dir));
+    let edit = ConfigEdit {
+        labels: Some(labels),
+        cmd: Some(vec!["serve".into(), format!("/{}", pc.configs_dir)]),
+        entrypoint: Some(Some(vec!["/bin/opm".into()])),
+    };
+    let layers = [&wh, &cfg];
+    let top_view =
+        ManifestView::parse(&top.bytes).map_err(|e| Error::Internal(format!("catalog {}: {e}", pc.catalog)))?;
+    let result = if is_index(top_view.effective_media_type(&top.media_type)) {
+        let mut replace = BTreeMap::new();
+        for child in &top_view.manifests {
+            let d = Digest::parse(&child.digest).map_err(|e| Error::Internal(e.to_string()))?;
+            // Build attestations (platform unknown/unknown) describe the old image: dropped.
+            if child.platform.as_ref().is_some_and(|p| p.os == "unknown") {
+                replace.insert(d, None);
+                continue;
+            }
+            let m = src.get_manifest(src_repo, &child.digest).await?;
+            let new = rebuild_platform(src, src_repo, &m, dest, dest_repo, &layers, &edit).await?;
+            replace.insert(d, Some(new));
+        }
+        rebuild_index(&top.bytes, &top.media_type, &replace)?
+    } else {
+        let new = rebuild_platform(src, src_repo, &top, dest, dest_repo, &layers, &edit).await?;
+        // Pushed by digest already; the tag below points at it.
+        new
+    };
+    dest.put_manifest(dest_repo, &pc.target_tag, &result).await?;
+    tracing::info!(catalog = %pc.catalog, target = %format!("{dest_repo}:{}", pc.target_tag), digest = %result.digest, "rebuilt catalog pushed");
+    Ok(result.digest)
+}
+
+/// Push every planned catalog to `registry/namespace` (after its images were copied).
+pub async fn push_catalogs(
+    plan: &Plan,
+    sources: &dyn Fn(&str) -> Arc<dyn ImageSource>,
+    dest: &dyn ImageDestination,
+    namespace: Option<&str>,
+    workdir: &Path,
+) -> Result<Vec<Digest>> {
+    let mut out = Vec::new();
+    for pc in &plan.catalogs {
+        let src = sources(&pc.source.registry);
+        out.push(push_catalog(src.as_ref(), dest, pc, &target_repo(pc, namespace), workdir).await?);
+    }
+    Ok(out)
+}
+
+/// `catalogSource-<name>.yaml` for every catalog (names made unique with `-1`, `-2`… as
+/// oc-mirror 4.11 does), the image by tag.
+pub fn results_extras(plan: &Plan, registry: &str, namespace: Option<&str>) -> ferry_manifests::ResultsExtras {
+    let mut extras = ferry_manifests::ResultsExtras::new();
+    let mut used: BTreeMap<String, usize> = BTreeMap::new();
+    for pc in &plan.catalogs {
+        let base = catalog_source_name(&pc.target_repo);
+        let n = used.entry(base.clone()).or_insert(0);
+        let name = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
+        *n += 1;
+        let image = format!("{registry}/{}:{}", target_repo(pc, namespace), pc.target_tag);
+        extras.add_manifest(format!("catalogSource-{name}.yaml"), catalog_source_yaml(&name, &image));
+    }
+    extras
+}
+
+/// Plan `mirror.operators` into `plan`: bundle and related images join `images`, catalogs go
+/// to `catalogs`, unresolved dependencies and default-channel changes to `notes`.
+pub async fn plan_into(
+    plan: &mut Plan,
+    ops: &[ferry_config::Operator],
+    skip_image_pin: bool,
+    sources: &dyn ferry_plan::SourceProvider,
+    blocked: &ferry_plan::BlockList,
+    policy: ferry_plan::PlanPolicy,
+) -> Result<()> {
+    let part = ferry_plan::operators::plan_operators(ops, sources, blocked, policy, skip_image_pin).await?;
+    for i in part.images {
+        let dup = plan
+            .images
+            .iter()
+            .any(|p| p.source.exact() == i.source.exact() && p.dest_repo == i.dest_repo && p.dest_tag == i.dest_tag);
+        if !dup {
+            plan.images.push(i);
+        }
+    }
+    plan.blocked.extend(part.blocked);
+    plan.failures.extend(part.failures);
+    plan.notes.extend(part.notes);
+    plan.catalogs.extend(part.catalogs);
+    Ok(())
+}
+
+/// Mirror-to-disk does not carry catalogs yet: refused, never half-done.
+pub fn refuse_on_disk(ops: &[ferry_config::Operator]) -> Result<()> {
+    if ops.is_empty() {
+        return Ok(());
+    }
+    Err(Error::InvalidConfig(
+        "mirror.operators: not supported in this build: operator catalogs in mirror-to-disk / disk-to-mirror (the filtered catalog does not travel in the archive yet). \
+         Mirror catalogs registry to registry (`ferry mirror --config … docker://…`), or remove mirror.operators for the disk run"
+            .into(),
+    ))
+}

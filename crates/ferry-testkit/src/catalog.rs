@@ -1,0 +1,268 @@
+//! Operator catalog index images built from a file-based catalog, for tests.
+//!
+//! [`push_catalog_image`] builds an index image the way `opm` images look: a base layer
+//! (`bin/opm` stand-in and a stale `tmp/cache`), a layer with the FBC files under `configs/`,
+//! labels `operators.operatorframework.io.index.configs.v1=/configs` (plus any extra), and
+//! `Entrypoint ["/bin/opm"]`, `Cmd ["serve","/configs","--cache-dir=/tmp/cache"]`; one image per
+//! platform under an index when several platforms are asked for.
+//!
+//! [`rewrite_catalog_images`] pushes a small generated image for every `image:` reference of a
+//! catalog text into the test registry (same repository path; digest references are replaced by
+//! the digest of their generated stand-in) and returns the rewritten text.
+//!
+//! Built with plain tar/gzip and HTTP so the harness never relies on the code under test.
+
+use crate::image::{push_image, ImageFormat, ImageSpec, LayerSpec};
+use crate::server::RegistryServer;
+use ferry_types::Digest;
+use serde_json::json;
+use std::collections::BTreeMap;
+
+pub const CONFIGS_LABEL: &str = "operators.operatorframework.io.index.configs.v1";
+
+/// What a pushed catalog image is made of.
+#[derive(Debug, Clone)]
+pub struct PushedCatalog {
+    pub repo: String,
+    pub tag: String,
+    pub digest: Digest,
+    pub media_type: String,
+    /// Per-platform manifest digests (empty for a single image).
+    pub children: Vec<Digest>,
+}
+
+fn tar_gz(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+    for (path, data) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(0);
+        h.set_cksum();
+        b.append_data(&mut h, path, &data[..]).expect("tar entry");
+    }
+    b.into_inner().expect("tar").finish().expect("gzip")
+}
+
+fn gunzip_digest(gz: &[u8]) -> Digest {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    flate2::read::GzDecoder::new(gz).read_to_end(&mut raw).expect("gunzip");
+    Digest::of(&raw)
+}
+
+struct Http<'a> {
+    server: &'a RegistryServer,
+    http: reqwest::Client,
+}
+
+impl Http<'_> {
+    fn req(&self, m: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let r = self.http.request(m, url);
+        match self.server.credentials() {
+            Some((u, p)) => r.basic_auth(u, Some(p)),
+            None => r,
+        }
+    }
+
+    async fn blob(&self, repo: &str, bytes: Vec<u8>) -> (Digest, u64) {
+        let digest = Digest::of(&bytes);
+        let size = bytes.len() as u64;
+        let base = self.server.base_url();
+        let resp = self
+            .req(reqwest::Method::POST, &format!("{base}/v2/{repo}/blobs/uploads/"))
+            .send()
+            .await
+            .expect("POST upload");
+        assert_eq!(resp.status().as_u16(), 202, "start upload to {repo}");
+        let loc = resp.headers()["location"].to_str().unwrap().to_string();
+        let mut put = reqwest::Url::parse(&base).unwrap().join(&loc).unwrap();
+        put.query_pairs_mut().append_pair("digest", &digest.to_string());
+        let resp = self
+            .req(reqwest::Method::PUT, put.as_str())
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .expect("PUT blob");
+        assert_eq!(
+            resp.status().as_u16(),
+            201,
+            "upload {digest} to {repo}: {}",
+            resp.text().await.unwrap_or_default()
+        );
+        (digest, size)
+    }
+
+    async fn manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) {
+        let url = format!("{}/v2/{repo}/manifests/{reference}", self.server.base_url());
+        let resp = self
+            .req(reqwest::Method::PUT, &url)
+            .header("content-type", media_type)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .expect("PUT manifest");
+        assert_eq!(
+            resp.status().as_u16(),
+            201,
+            "push manifest {repo}:{reference}: {}",
+            resp.text().await.unwrap_or_default()
+        );
+    }
+}
+
+/// Build and push a catalog image from FBC files (paths relative to the configs directory).
+/// `platforms` empty means one linux/amd64 image; more make an OCI index.
+pub async fn push_catalog_image(
+    server: &RegistryServer,
+    repo: &str,
+    tag: &str,
+    fbc: &BTreeMap<String, Vec<u8>>,
+    extra_labels: &BTreeMap<String, String>,
+    platforms: &[(&str, &str)],
+) -> PushedCatalog {
+    let mut b = reqwest::Client::builder();
+    if let Some(ca) = server.ca_pem_path() {
+        b = b.add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap());
+    }
+    let h = Http {
+        server,
+        http: b.build().unwrap(),
+    };
+    let base_layer = tar_gz(&[
+        ("bin/opm".to_string(), b"#!/bin/sh\necho stand-in for opm\n".to_vec()),
+        ("tmp/cache/pogreb.v1/digest".to_string(), b"stale".to_vec()),
+    ]);
+    let configs: Vec<(String, Vec<u8>)> = fbc.iter().map(|(k, v)| (format!("configs/{k}"), v.clone())).collect();
+    let configs_layer = tar_gz(&configs);
+    let ids = [gunzip_digest(&base_layer), gunzip_digest(&configs_layer)];
+    let (l1, s1) = h.blob(repo, base_layer).await;
+    let (l2, s2) = h.blob(repo, configs_layer).await;
+    let mut labels = extra_labels.clone();
+    labels.insert(CONFIGS_LABEL.to_string(), "/configs".to_string());
+    let plats: Vec<(&str, &str)> = if platforms.is_empty() {
+        vec![("linux", "amd64")]
+    } else {
+        platforms.to_vec()
+    };
+    let mut descriptors = Vec::new();
+    let mut children = Vec::new();
+    let mut single = None;
+    for (os, arch) in &plats {
+        let config = json!({
+            "architecture": arch, "os": os,
+            "config": {"Labels": labels, "Entrypoint": ["/bin/opm"], "Cmd": ["serve", "/configs", "--cache-dir=/tmp/cache"]},
+            "rootfs": {"type": "layers", "diff_ids": ids.iter().map(|d| d.to_string()).collect::<Vec<_>>()},
+            "history": [{"created_by": "base"}, {"created_by": "ADD configs /configs"}]
+        });
+        let (cd, cs) = h.blob(repo, serde_json::to_vec(&config).unwrap()).await;
+        let manifest = json!({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.to_string(), "size": cs},
+            "layers": [
+                {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": l1.to_string(), "size": s1},
+                {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": l2.to_string(), "size": s2}
+            ]
+        });
+        let bytes = serde_json::to_vec(&manifest).unwrap();
+        let d = Digest::of(&bytes);
+        if plats.len() == 1 {
+            h.manifest(repo, tag, "application/vnd.oci.image.manifest.v1+json", &bytes)
+                .await;
+            single = Some(d);
+        } else {
+            h.manifest(
+                repo,
+                &d.to_string(),
+                "application/vnd.oci.image.manifest.v1+json",
+                &bytes,
+            )
+            .await;
+            descriptors.push(json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d.to_string(), "size": bytes.len(), "platform": {"os": os, "architecture": arch}}));
+            children.push(d);
+        }
+    }
+    if let Some(d) = single {
+        return PushedCatalog {
+            repo: repo.into(),
+            tag: tag.into(),
+            digest: d,
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            children,
+        };
+    }
+    let index = serde_json::to_vec(
+        &json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": descriptors}),
+    )
+    .unwrap();
+    h.manifest(repo, tag, "application/vnd.oci.image.index.v1+json", &index)
+        .await;
+    PushedCatalog {
+        repo: repo.into(),
+        tag: tag.into(),
+        digest: Digest::of(&index),
+        media_type: "application/vnd.oci.image.index.v1+json".into(),
+        children,
+    }
+}
+
+/// Every `image:` value of a YAML or JSON catalog text (bundle images and related images).
+pub fn catalog_image_refs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start().trim_start_matches("- ").trim_start();
+        let v = t.strip_prefix("image:").or_else(|| t.strip_prefix("\"image\":"));
+        if let Some(v) = v {
+            let v = v
+                .trim()
+                .trim_end_matches(',')
+                .trim_matches('"')
+                .trim_matches('\'')
+                .to_string();
+            if !v.is_empty() && !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// Push a small generated image (one 4 KiB layer, its own seed) for every image reference of
+/// the catalog text into `server`, keeping each repository path; returns the text with the
+/// registry replaced by the server's and every digest replaced by its stand-in's digest.
+pub async fn rewrite_catalog_images(server: &RegistryServer, text: &str, seed: u64) -> String {
+    let host = server.host();
+    let mut out = text.to_string();
+    for (i, r) in catalog_image_refs(text).into_iter().enumerate() {
+        let (name, reference) = match r.split_once('@') {
+            Some((n, d)) => (n.to_string(), d.to_string()),
+            None => match r.rsplit_once(':') {
+                Some((n, t)) if !t.contains('/') => (n.to_string(), t.to_string()),
+                _ => (r.clone(), "latest".to_string()),
+            },
+        };
+        let (registry, path) = name.split_once('/').expect("catalog images name a registry");
+        let spec = ImageSpec {
+            format: ImageFormat::Oci,
+            layers: vec![LayerSpec {
+                size: 4096,
+                seed: seed.wrapping_mul(1000).wrapping_add(i as u64),
+            }],
+            platforms: vec![],
+        };
+        let new_name = format!("{host}/{path}");
+        if reference.starts_with("sha256:") {
+            let tag = format!("stand-in-{}", &reference[7..19]);
+            let pushed = push_image(server, path, &tag, &spec).await;
+            out = out.replace(&r, &format!("{new_name}@{}", pushed.digest));
+        } else {
+            push_image(server, path, &reference, &spec).await;
+            out = out.replace(
+                &format!("{registry}/{path}:{reference}"),
+                &format!("{new_name}:{reference}"),
+            );
+        }
+    }
+    out
+}
