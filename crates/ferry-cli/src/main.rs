@@ -111,6 +111,7 @@ struct MirrorArgs {
     skip_missing: bool,
     /// Mirror OpenShift releases whose signature does not verify (a loud warning per release;
     /// clusters that verify signatures will refuse them). Without it such a release fails the run.
+    /// With --from (an import) it also skips the media checksum check, as in oc-mirror.
     #[arg(long)]
     skip_verification: bool,
     /// Workspace folder (results-<epoch>/ and dry-run output go here).
