@@ -17,6 +17,7 @@ mod m2m_metadata;
 pub mod manifests_only;
 pub mod mirror;
 pub mod operators;
+mod outcome;
 pub mod prune;
 pub mod registry;
 pub mod release;

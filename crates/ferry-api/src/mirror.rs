@@ -390,40 +390,28 @@ async fn finish(
         return Err(Error::Cancelled);
     }
     let mut done = Vec::new();
-    let mut failures = Vec::new();
     let mut associations = Vec::new();
-    let (mut copied, mut up_to_date) = (0, 0);
-    for (r, (p, m)) in report.results.iter().zip(&run.to_copy) {
-        match &r.outcome {
-            Ok(_) => {
-                if r.up_to_date {
-                    up_to_date += 1;
-                } else {
-                    copied += 1;
-                }
-                if run.meta.is_some() {
-                    let digest = p.digest().to_string();
-                    associations.extend(
-                        associations_in_target(
-                            &run.dest,
-                            &p.source.exact(),
-                            run.registry,
-                            &m.dest.repository,
-                            &p.dest_tag,
-                            p.kind,
-                            &digest,
-                        )
-                        .await?,
-                    );
-                }
-                done.push(m.clone());
-            }
-            Err(e) => failures.push(crate::disk::FailedImage {
-                image: r.label.clone(),
-                error: e.to_string(),
-            }),
+    let folded = crate::outcome::fold(&report, &run.to_copy);
+    let (copied, up_to_date) = (folded.copied, folded.up_to_date);
+    for (p, m) in folded.done {
+        if run.meta.is_some() {
+            let digest = p.digest().to_string();
+            associations.extend(
+                associations_in_target(
+                    &run.dest,
+                    &p.source.exact(),
+                    run.registry,
+                    &m.dest.repository,
+                    &p.dest_tag,
+                    p.kind,
+                    &digest,
+                )
+                .await?,
+            );
         }
+        done.push(m.clone());
     }
+    let failures: Vec<crate::disk::FailedImage> = folded.failed.into_iter().map(|(_, f)| f).collect();
     if !failures.is_empty() && !opts.continue_on_error {
         return Err(Error::Internal(format!(
             "{} of {} images failed; nothing was recorded (no results, metadata unchanged). Fix the cause and run \

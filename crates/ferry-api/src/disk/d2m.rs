@@ -247,23 +247,17 @@ async fn import_set(
     if report.cancelled() {
         return Err(Error::Cancelled);
     }
-    let (mut pushed, mut up_to_date) = (0, 0);
-    let mut push_failures = Vec::new();
+    let folded = crate::outcome::fold(&report, &planned);
+    let (pushed, up_to_date) = (folded.copied, folded.up_to_date);
     let mut left_out: BTreeSet<(String, String)> =
         absent.iter().map(|a| (a.path.clone(), a.tag_symlink.clone())).collect();
-    for (r, p) in report.results.iter().zip(&planned) {
-        match &r.outcome {
-            Ok(_) if r.up_to_date => up_to_date += 1,
-            Ok(_) => pushed += 1,
-            Err(e) => {
-                push_failures.push(FailedImage {
-                    image: r.label.clone(),
-                    error: e.to_string(),
-                });
-                left_out.insert((p.assoc.path.clone(), p.assoc.tag_symlink.clone()));
-            }
-        }
-    }
+    left_out.extend(
+        folded
+            .failed
+            .iter()
+            .map(|(p, _)| (p.assoc.path.clone(), p.assoc.tag_symlink.clone())),
+    );
+    let push_failures: Vec<FailedImage> = folded.failed.into_iter().map(|(_, f)| f).collect();
     if !push_failures.is_empty() && !opts.continue_on_error {
         return Err(Error::Archive(format!(
             "{} of {} images of {} could not be pushed to {registry} (the sequence was NOT recorded in the target; \

@@ -193,18 +193,13 @@ pub async fn mirror_to_disk_with(
     if copied.cancelled() {
         return Err(Error::Cancelled);
     }
-    let mut failed_paths = BTreeSet::new();
-    let mut failures = Vec::new();
-    for (r, &i) in copied.results.iter().zip(&set.to_pack) {
-        if let Err(e) = &r.outcome {
-            failures.push(FailedImage {
-                image: r.label.clone(),
-                error: e.to_string(),
-            });
-            let p = &fetched[i].plan;
-            failed_paths.insert((p.dest_repo.clone(), p.dest_tag.clone()));
-        }
-    }
+    let folded = crate::outcome::fold(&copied, &set.to_pack);
+    let failed_paths: BTreeSet<(String, String)> = folded
+        .failed
+        .iter()
+        .map(|(i, _)| (fetched[**i].plan.dest_repo.clone(), fetched[**i].plan.dest_tag.clone()))
+        .collect();
+    let failures: Vec<FailedImage> = folded.failed.into_iter().map(|(_, f)| f).collect();
     if !failures.is_empty() && !opts.continue_on_error {
         // The set is left unfinished on purpose: the next run resumes it.
         return Err(Error::Archive(format!(
