@@ -316,6 +316,20 @@ fn disk_opts(ws: &Path, prune: bool, dry_run: bool) -> DiskOptions {
     }
 }
 
+async fn export(cfg: &ferry_api::config::ImageSetConfiguration, dir: &Path, ws: &Path) {
+    let o = disk_opts(ws, false, false);
+    mirror_to_disk(cfg, dir, &o, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+}
+
+async fn import(dir: &Path, dest: &Destination, ws: &Path, dry_run: bool) -> ferry_api::disk::ImportReport {
+    let o = disk_opts(ws, true, dry_run);
+    disk_to_mirror(dir, dest, &o, no_progress(), CancellationToken::new())
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn d2m_shrunk_set_is_planned_then_pruned_with_prune() {
     let (src, dst) = (registry(false), registry(true));
@@ -338,46 +352,13 @@ async fn d2m_shrunk_set_is_planned_then_pruned_with_prune() {
     push_image(&src, "apps/new", "v1", &spec(4, &[])).await;
     let shrunk = config(&[format!("{h}/apps/keep:v1"), format!("{h}/apps/new:v1")], meta.path());
     let (dir1, dir2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let cancel = CancellationToken::new;
-    mirror_to_disk(
-        &full,
-        dir1.path(),
-        &disk_opts(ws.path(), false, false),
-        no_progress(),
-        cancel(),
-    )
-    .await
-    .unwrap();
-    let i1 = disk_to_mirror(
-        dir1.path(),
-        &dest,
-        &disk_opts(ws.path(), true, false),
-        no_progress(),
-        cancel(),
-    )
-    .await
-    .unwrap();
+    export(&full, dir1.path(), ws.path()).await;
+    let i1 = import(dir1.path(), &dest, ws.path(), false).await;
     assert!(i1.prune.unwrap().plan.is_empty());
-    mirror_to_disk(
-        &shrunk,
-        dir2.path(),
-        &disk_opts(ws.path(), false, false),
-        no_progress(),
-        cancel(),
-    )
-    .await
-    .unwrap();
+    export(&shrunk, dir2.path(), ws.path()).await;
 
     // Dry run of the import: the plan, nothing deleted.
-    let d = disk_to_mirror(
-        dir2.path(),
-        &dest,
-        &disk_opts(ws.path(), true, true),
-        no_progress(),
-        cancel(),
-    )
-    .await
-    .unwrap();
+    let d = import(dir2.path(), &dest, ws.path(), true).await;
     let p = d.prune.unwrap();
     assert_eq!(
         (p.plan.images.len(), p.plan.children.len(), p.deleted),
@@ -392,15 +373,7 @@ async fn d2m_shrunk_set_is_planned_then_pruned_with_prune() {
         Some(img.dropped.digest.clone())
     );
 
-    let i2 = disk_to_mirror(
-        dir2.path(),
-        &dest,
-        &disk_opts(ws.path(), true, false),
-        no_progress(),
-        cancel(),
-    )
-    .await
-    .unwrap();
+    let i2 = import(dir2.path(), &dest, ws.path(), false).await;
     let p = i2.prune.unwrap();
     assert_eq!((p.deleted, p.already_gone), (4, 0), "{p:?}");
     assert_eq!(manifest_digest(&dst, "mirror/apps/dropped", "v1").await, None);
