@@ -105,6 +105,10 @@ async fn kill_9_mirror_to_disk_and_import_then_resume() {
             .unwrap_or(false)
     });
     let kept_at_kill = std::fs::read_to_string(&journal).unwrap().matches("blobs/").count();
+    // The uid the killed first run chose (no metadata was recorded yet).
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join(".mirror_seq1.ferry-state.json")).unwrap()).unwrap();
+    let uid_at_kill = state["uid"].as_str().unwrap().to_string();
     assert!(kept_at_kill < total_blobs, "killed before the end");
     let v = Command::new(FERRY)
         .args(["verify", out.to_str().unwrap()])
@@ -133,6 +137,23 @@ async fn kill_9_mirror_to_disk_and_import_then_resume() {
         .unwrap_or_else(|| panic!("no resume reported: {stdout}"));
     assert!(kept >= kept_at_kill, "{stdout}");
     assert_eq!(kept + written, total_blobs, "{stdout}");
+    // The rerun resumed the first run's set, so it kept its uid (in the media and the backend).
+    let recorded: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(meta.join("publish/.metadata.json")).unwrap()).unwrap();
+    assert_eq!(
+        recorded["uid"].as_str(),
+        Some(uid_at_kill.as_str()),
+        "the rerun keeps the first run's uid"
+    );
+    let d = Command::new(FERRY)
+        .args(["describe", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&d.stdout).contains(&uid_at_kill),
+        "{}",
+        String::from_utf8_lossy(&d.stdout)
+    );
     assert!(tars(&out) >= 1);
     let v = Command::new(FERRY)
         .args(["verify", out.to_str().unwrap()])
@@ -191,6 +212,35 @@ async fn kill_9_mirror_to_disk_and_import_then_resume() {
         manifest_digest(&dst, "mirror/big/app", "v1").await,
         Some(img.digest.clone())
     );
+    // 3. The metadata is lost (reset store): the next run is sequence 1 again and must not
+    // delete the finished sequence 1 in the folder. It refuses and names the parts.
+    let parts_before: Vec<(std::path::PathBuf, u64)> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "tar"))
+        .map(|e| (e.path(), e.metadata().unwrap().len()))
+        .collect();
+    std::fs::remove_dir_all(&meta).unwrap();
+    let o = m2d().output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(!o.status.success(), "a second sequence 1 must be refused: {stderr}");
+    assert!(
+        stderr.contains("mirror_seq1_000000.tar") && stderr.contains("Move those files away"),
+        "names the parts and the way out: {stderr}"
+    );
+    for (p, len) in &parts_before {
+        assert_eq!(
+            std::fs::metadata(p).map(|m| m.len()).ok(),
+            Some(*len),
+            "{} kept",
+            p.display()
+        );
+    }
+    let v = Command::new(FERRY)
+        .args(["verify", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
     eprintln!(
         "m2d: killed after {kept_at_kill} blobs, resumed {kept}, wrote {written}; import: {present} bytes present at kill, {copied} copied after"
     );
