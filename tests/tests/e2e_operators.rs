@@ -281,3 +281,45 @@ async fn catalog_errors_name_the_catalog() {
     .to_string();
     assert!(e.contains(&bundle) && e.contains("not a file-based catalog"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_operators_shows_packages_channels_heads_and_versions() {
+    let reg = RegistryServer::start(RegistryOpts {
+        tls: false,
+        auth: None,
+        delete_enabled: false,
+    });
+    if serve_e2e_catalog(&reg).await.is_none() {
+        return;
+    }
+    let settings = RegistrySettings {
+        source_use_http: true,
+        ..Default::default()
+    };
+    let catref = format!("{}/redhatgov/oc-mirror-dev:test-catalog-latest", reg.host());
+    let (pkgs, chans) = ferry_api::operators::list_operators(&settings, &catref, None)
+        .await
+        .unwrap();
+    let got: Vec<(&str, &str)> = pkgs
+        .iter()
+        .map(|p| (p.name.as_str(), p.default_channel.as_str()))
+        .collect();
+    assert_eq!(got, [("bar", "stable"), ("baz", "stable"), ("foo", "beta")]);
+    assert!(chans.is_empty());
+    let (_, chans) = ferry_api::operators::list_operators(&settings, &catref, Some("foo"))
+        .await
+        .unwrap();
+    assert_eq!(chans.len(), 1);
+    assert_eq!(chans[0].head, "foo.v0.3.1");
+    assert_eq!(chans[0].versions, ["0.1.0", "0.2.0", "0.3.0", "0.3.1"]);
+    let e = ferry_api::operators::list_operators(&settings, &catref, Some("nope"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("\"nope\"") && e.contains(&catref), "{e}");
+    assert_eq!(
+        ferry_api::operators::redhat_catalogs("4.14").unwrap()[0],
+        "registry.redhat.io/redhat/redhat-operator-index:v4.14"
+    );
+    assert!(ferry_api::operators::redhat_catalogs("four").is_err());
+}

@@ -278,3 +278,92 @@ pub fn refuse_on_disk(ops: &[ferry_config::Operator]) -> Result<()> {
             .into(),
     ))
 }
+
+/// `ferry list operators --catalogs --version 4.x`: the Red Hat index images of a version (the
+/// four oc-mirror lists).
+pub fn redhat_catalogs(version: &str) -> Result<Vec<String>> {
+    let v = version.trim_start_matches('v');
+    let ok = v.split('.').count() == 2
+        && v.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if !ok {
+        return Err(Error::InvalidConfig(format!(
+            "--version {version:?}: give an OpenShift minor version such as 4.14"
+        )));
+    }
+    Ok([
+        "redhat-operator-index",
+        "certified-operator-index",
+        "community-operator-index",
+        "redhat-marketplace-index",
+    ]
+    .iter()
+    .map(|n| format!("registry.redhat.io/redhat/{n}:v{v}"))
+    .collect())
+}
+
+/// A package of a catalog, for `ferry list operators --catalog C`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedPackage {
+    pub name: String,
+    pub default_channel: String,
+}
+
+/// A channel of a package, for `ferry list operators --catalog C --package P`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedChannel {
+    pub name: String,
+    pub head: String,
+    /// Bundle versions in the channel, lowest first.
+    pub versions: Vec<String>,
+}
+
+/// Read a catalog image and list its packages (or one package's channels).
+pub async fn list_operators(
+    settings: &crate::registry::RegistrySettings,
+    catalog: &str,
+    package: Option<&str>,
+) -> Result<(Vec<ListedPackage>, Vec<ListedChannel>)> {
+    let r = ferry_types::ImageRef::parse(catalog)
+        .map_err(|e| Error::InvalidReference(format!("--catalog {}: {}", e.input, e.reason)))?;
+    let client = crate::registry::build_client(settings, None)?;
+    let src: Arc<dyn ImageSource> = Arc::new(client.registry(&r.registry));
+    let (_, _, _, cat) = ferry_plan::operators::read_catalog(&src, &r).await?;
+    let pkgs: Vec<ListedPackage> = cat
+        .packages
+        .values()
+        .filter(|p| package.is_none_or(|n| p.name() == n))
+        .map(|p| ListedPackage {
+            name: p.name().to_string(),
+            default_channel: p.default_channel().to_string(),
+        })
+        .collect();
+    let Some(name) = package else {
+        return Ok((pkgs, Vec::new()));
+    };
+    let p = cat.packages.get(name).ok_or_else(|| Error::NotFound {
+        what: format!("package {name:?} in catalog {catalog}"),
+        hint: Some("list the packages with `ferry list operators --catalog …`".into()),
+    })?;
+    let mut chans = Vec::new();
+    for ch in p.channels.values() {
+        let head = ferry_catalog::filter::channel_head(name, ch)
+            .map(|e| e.name.clone())
+            .map_err(|e| e.in_catalog(catalog))?;
+        let mut vs: Vec<&semver::Version> = ch
+            .entries
+            .iter()
+            .filter_map(|e| p.bundles.get(&e.name))
+            .map(|b| &b.version)
+            .collect();
+        vs.sort_by(|a, b| ferry_catalog::semver_range::compare(a, b));
+        chans.push(ListedChannel {
+            name: ch.name.clone(),
+            head,
+            versions: vs.iter().map(|v| v.to_string()).collect(),
+        });
+    }
+    Ok((pkgs, chans))
+}

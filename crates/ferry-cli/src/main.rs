@@ -3,6 +3,7 @@
 
 mod auth;
 mod disk;
+mod operators;
 mod progress;
 mod release;
 
@@ -148,6 +149,8 @@ struct ListArgs {
 enum ListWhat {
     /// OpenShift (or OKD) release channels and versions from the update service.
     Releases(release::ListReleasesArgs),
+    /// Operator catalogs: Red Hat index names, a catalog's packages, a package's channels.
+    Operators(operators::ListOperatorsArgs),
     /// The images a configuration plans (tags resolved to digests), blocked ones marked.
     Images {
         #[arg(short = 'c', long)]
@@ -380,6 +383,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::List(ListArgs {
             what: ListWhat::Releases(r),
         }) => release::list_releases(r).await,
+        Command::List(ListArgs {
+            what: ListWhat::Operators(o),
+        }) => operators::list_operators(o).await,
         Command::List(ListArgs {
             what:
                 ListWhat::Images {
