@@ -56,9 +56,7 @@ enum Command {
     #[command(flatten)]
     Auth(auth::AuthCommands),
     /// Print a shell completion script: `ferry completion bash > /etc/bash_completion.d/ferry`.
-    Completion {
-        shell: clap_complete::Shell,
-    },
+    Completion { shell: clap_complete::Shell },
 }
 
 #[derive(Args)]
@@ -254,7 +252,10 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
     if let Some(from) = a.from.clone() {
         if a.manifests_only {
             let (dir, n) = ferry_api::manifests_only::manifests_only(&from, &destination, &a.dir)?;
-            println!("manifests only: results for {n} images written to {} (nothing pushed)", dir.display());
+            println!(
+                "manifests only: results for {n} images written to {} (nothing pushed)",
+                dir.display()
+            );
             disk::print_apply_for_dir(&dir);
             return Ok(());
         }
@@ -285,7 +286,14 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             }
             .with_config(&cfg);
             let ui = progress::ProgressUi::new();
-            let report = ferry_api::mirror::mirror_to_mirror(&selection, &destination, &opts, ferry_api::app_progress::redacting(ui.sink()), cancel).await;
+            let report = ferry_api::mirror::mirror_to_mirror(
+                &selection,
+                &destination,
+                &opts,
+                ferry_api::app_progress::redacting(ui.sink()),
+                cancel,
+            )
+            .await;
             ui.finish();
             let report = report?;
             for b in &report.plan.blocked {
@@ -327,7 +335,15 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
             let mut selection = ImageSelection::from_config(&cfg)?;
             selection.release.skip_verification = a.skip_verification;
             selection.skip_image_pin = a.skip_image_pin;
-            let report = ferry_api::disk::mirror_selection_to_disk(&selection, &cfg, dir, &dopts, ferry_api::app_progress::redacting(ui.sink()), cancel).await;
+            let report = ferry_api::disk::mirror_selection_to_disk(
+                &selection,
+                &cfg,
+                dir,
+                &dopts,
+                ferry_api::app_progress::redacting(ui.sink()),
+                cancel,
+            )
+            .await;
             ui.finish();
             disk::print_disk_report(&report?)
         }
@@ -370,7 +386,14 @@ async fn run_import(
 ) -> anyhow::Result<()> {
     let dopts = disk_options(&a, opts);
     let ui = progress::ProgressUi::new();
-    let report = ferry_api::disk::disk_to_mirror(&from, &destination, &dopts, ferry_api::app_progress::redacting(ui.sink()), cancel).await;
+    let report = ferry_api::disk::disk_to_mirror(
+        &from,
+        &destination,
+        &dopts,
+        ferry_api::app_progress::redacting(ui.sink()),
+        cancel,
+    )
+    .await;
     ui.finish();
     let report = report?;
     print_prune(report.prune.as_ref());
@@ -506,7 +529,10 @@ fn numeric_verbosity(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
                 }
                 None => None,
             }
-        } else if let Some(n) = s.strip_prefix("--verbose=").or_else(|| s.strip_prefix("-v").filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))) {
+        } else if let Some(n) = s.strip_prefix("--verbose=").or_else(|| {
+            s.strip_prefix("-v")
+                .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        }) {
             n.parse::<u8>().ok()
         } else {
             None
