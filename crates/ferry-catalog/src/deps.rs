@@ -75,11 +75,7 @@ fn better(pkg: &Package, a: (&str, &Bundle), b: (&str, &Bundle)) -> bool {
     }
 }
 
-fn providers<'a>(
-    pkg: &'a Package,
-    gvks: &mut BTreeMap<Gvk, Requirers>,
-    pkgs: &mut PackageReqs,
-) -> Vec<Pick<'a>> {
+fn providers<'a>(pkg: &'a Package, gvks: &mut BTreeMap<Gvk, Requirers>, pkgs: &mut PackageReqs) -> Vec<Pick<'a>> {
     let ranges = pkgs.get(pkg.name()).cloned().unwrap_or_default();
     let mut by_gvk: BTreeMap<Gvk, (&str, &Bundle)> = BTreeMap::new();
     let mut by_range: Vec<Option<(&str, &Bundle)>> = vec![None; ranges.len()];
