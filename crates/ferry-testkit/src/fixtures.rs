@@ -14,7 +14,7 @@ use std::path::PathBuf;
 pub fn fixtures() -> Option<PathBuf> {
     let p = std::env::var_os("FERRY_FIXTURES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"));
+        .unwrap_or_else(beside_the_repository);
     if p.is_dir() {
         return Some(p);
     }
@@ -35,4 +35,20 @@ pub fn fixtures() -> Option<PathBuf> {
 /// A file under the fixtures directory (see [`fixtures`] for the absent case).
 pub fn fixture(rel: &str) -> Option<PathBuf> {
     fixtures().map(|d| d.join(rel))
+}
+
+/// `shared/fixtures` beside the repository. Found from the running test's own package folder
+/// (cargo and nextest set `CARGO_MANIFEST_DIR` when they run a test), walking up to the folder
+/// that holds `shared/`: the path compiled into this crate can be stale when the same target
+/// folder served a checkout elsewhere.
+fn beside_the_repository() -> PathBuf {
+    let compiled = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or(compiled.clone());
+    start
+        .ancestors()
+        .map(|a| a.join("shared/fixtures"))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| compiled.join("../../../shared/fixtures"))
 }
