@@ -14,7 +14,11 @@ cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 
 echo "== engine and CLI tests (real docker-registry on loopback)"
-cargo test --no-fail-fast
+# cargo-nextest runs every test in a process of its own: tests that set process-wide state
+# (config folders, the environment) or measure this process's I/O cannot disturb each other.
+# Doc tests are not run by nextest, so cargo runs them after.
+cargo nextest run --no-fail-fast --failure-output final
+cargo test --doc
 
 # Every suite runs, always: a missing or non-executable script is a failure, never a silent skip
 # (a CI run must not pass without the keyring, UI and desktop tests).

@@ -24,9 +24,11 @@ async fn roundtrip(reg: &RegistryServer, format: ImageFormat) {
     for (d, size) in &img.blobs {
         assert_eq!(blob_digest(reg, "ns/app", d).await, Some((d.clone(), *size)));
     }
-    // Incompressible content: the gzip blob is about the layer size.
+    // Incompressible content: the gzip blob is about the layer size. The bound allows 6%: the
+    // workspace's flate2 backend (zlib-rs, which `pgp` selects) emits a few percent more than
+    // miniz_oxide's stored blocks on random data.
     let big = img.blobs.iter().map(|(_, s)| *s).max().unwrap();
-    assert!(big > 300 << 10 && big < (300 << 10) + 4096, "{big}");
+    assert!(big > 300 << 10 && big < (300 << 10) * 106 / 100, "{big}");
     // Same layer specs, same layer digests (shared base layers); the config names its repo.
     let again = push_image(reg, "other/app", "v1", &spec).await;
     assert_eq!(again.blobs[1..], img.blobs[1..]);
