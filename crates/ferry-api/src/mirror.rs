@@ -86,9 +86,10 @@ pub struct ImageSelection {
 }
 
 impl ImageSelection {
-    /// Extract what this version can plan. Sections whose planners are not built yet
-    /// (releases, operator catalogs, helm charts) are refused with a clear message rather than
-    /// silently skipped: a mirror that quietly leaves out half the set is worse than an error.
+    /// Take every section a planner handles out of the configuration. What a planner cannot do
+    /// in this build (`graph: true`, `oci://` catalogs, catalogs on the disk path) is refused by
+    /// that planner with a message naming the section, never silently skipped: a mirror that
+    /// quietly leaves out half the set is worse than an error.
     pub fn from_config(cfg: &ferry_config::ImageSetConfiguration) -> Result<Self> {
         let m = &cfg.mirror;
         Ok(ImageSelection {
