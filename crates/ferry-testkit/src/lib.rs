@@ -15,6 +15,7 @@
 
 mod catalog;
 mod fixtures;
+pub mod httpd;
 mod image;
 mod server;
 
