@@ -265,7 +265,9 @@ try {
     const dir = await wd("GET", S(`/element/${input}/property/value`));
     if (!dir) return "skipped";
     const cmd = await wd("GET", S(`/element/${await find('[data-testid="apply-command"] input')}/property/value`));
-    assert.equal(cmd, `oc apply -f ${dir.replace(/\/$/, "")}/`);
+    // One command per cluster version; the field holds the 4.13+ one (IDMS/ITMS, never the ICSP).
+    const base = dir.replace(/\/$/, "");
+    assert.equal(cmd, `oc apply -f ${base}/imageDigestMirrorSet.yaml -f ${base}/imageTagMirrorSet.yaml`);
     const mapping = readFileSync(path.join(dir, "mapping.txt"), "utf8").trim();
     const lines = mapping.split("\n").filter(Boolean);
     assert.ok(lines.length >= 1, "mapping.txt lists the image");
@@ -287,6 +289,11 @@ try {
   });
 
   await step("mirror to mirror into the second registry", async () => {
+    // Metadata records one target: the export's metadata is at sequence 1 for the imported
+    // target, so a new target gets a metadata folder of its own (the engine refuses to mix them).
+    await nav("imageset");
+    await fill("#f-storageConfig-local-path", path.join(work, "metadata-m2m"));
+    await sleep(300);
     await nav("mirror");
     await fill("#mirror-registry", `${dst}/m2m`);
     await click('[data-testid="start-mirror"]');
