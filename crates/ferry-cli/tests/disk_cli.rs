@@ -3,28 +3,9 @@
 
 use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryOpts, RegistryServer};
 use std::path::Path;
-use std::process::{Command, Output};
 
-const FERRY: &str = env!("CARGO_BIN_EXE_ferry");
-
-fn ferry(args: &[&str], cwd: &Path) -> Output {
-    Command::new(FERRY)
-        .args(args)
-        .current_dir(cwd)
-        .env("HOME", cwd)
-        .env("XDG_CONFIG_HOME", cwd.join("config"))
-        .env("XDG_RUNTIME_DIR", cwd.join("run"))
-        .env_remove("REGISTRY_AUTH_FILE")
-        .output()
-        .expect("run ferry")
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{ferry, text};
 
 fn tars(dir: &Path) -> usize {
     std::fs::read_dir(dir)
