@@ -88,7 +88,14 @@ pub fn load_path(path: &Path) -> Result<Chart> {
     if meta.is_dir() {
         let mut files = BTreeMap::new();
         let mut total = 0u64;
-        read_dir(path, path, &mut files, &mut total)?;
+        // helm reads a folder through its `.helmignore` (archives were filtered when packed).
+        let ignore_file = path.join(crate::ignore::FILE);
+        let rules = match std::fs::read_to_string(&ignore_file) {
+            Ok(t) => crate::ignore::Rules::parse(&t, &ignore_file.display().to_string())?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => crate::ignore::Rules::defaults(),
+            Err(e) => return Err(Error::io(ignore_file.display(), e)),
+        };
+        read_dir(path, path, &rules, &mut files, &mut total)?;
         build(&files, "", &path.display().to_string(), 0)
     } else {
         let f = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
@@ -147,19 +154,28 @@ fn read_tgz<R: Read>(r: R, origin: &str) -> Result<BTreeMap<String, Vec<u8>>> {
     Ok(files)
 }
 
-fn read_dir(root: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>, total: &mut u64) -> Result<()> {
+fn read_dir(
+    root: &Path,
+    dir: &Path,
+    rules: &crate::ignore::Rules,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    total: &mut u64,
+) -> Result<()> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir.display(), e))?;
     for ent in rd {
         let ent = ent.map_err(|e| Error::io(dir.display(), e))?;
         let p = ent.path();
         let ft = ent.file_type().map_err(|e| Error::io(p.display(), e))?;
+        let rel = p.strip_prefix(root).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+        if rules.ignored(&rel, ft.is_dir()) {
+            continue;
+        }
         if ft.is_dir() {
             if ent.file_name() == ".git" {
                 continue;
             }
-            read_dir(root, &p, files, total)?;
+            read_dir(root, &p, rules, files, total)?;
         } else if ft.is_file() {
-            let rel = p.strip_prefix(root).unwrap_or(&p).to_string_lossy().replace('\\', "/");
             let data = std::fs::read(&p).map_err(|e| Error::io(p.display(), e))?;
             *total += data.len() as u64;
             if *total > MAX_CHART_BYTES {

@@ -118,6 +118,21 @@ impl IndexFile {
     }
 }
 
+impl IndexFile {
+    /// Every version of `name`, newest first by semver (versions that are not semver last, in
+    /// index order): the order the app's chart picker offers them in.
+    pub fn versions_newest_first(&self, name: &str) -> Vec<&ChartVersion> {
+        let mut v: Vec<&ChartVersion> = self.entries.get(name).map(|l| l.iter().collect()).unwrap_or_default();
+        v.sort_by(|a, b| match (parse_semver(&a.version), parse_semver(&b.version)) {
+            (Some(x), Some(y)) => y.cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        v
+    }
+}
+
 fn parse_semver(v: &str) -> Option<semver::Version> {
     semver::Version::parse(v.trim_start_matches('v')).ok()
 }

@@ -18,6 +18,7 @@
 pub mod chart;
 pub mod exact;
 pub mod expr;
+pub mod ignore;
 pub mod index;
 pub mod scan;
 pub mod templates;
