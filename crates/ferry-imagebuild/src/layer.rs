@@ -67,14 +67,14 @@ impl<W: Write> Write for HashWriter<W> {
     }
 }
 
-fn io_err(path: &Path, e: io::Error) -> BuildError {
+pub(crate) fn io_err(path: &Path, e: io::Error) -> BuildError {
     BuildError::Io {
         path: path.display().to_string(),
         source: e,
     }
 }
 
-fn validate_path(p: &str) -> Result<String> {
+pub(crate) fn validate_path(p: &str) -> Result<String> {
     let trimmed = p.trim_start_matches('/');
     if trimmed.is_empty() || trimmed.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
         return Err(BuildError::Invalid {
@@ -85,7 +85,7 @@ fn validate_path(p: &str) -> Result<String> {
     Ok(trimmed.to_string())
 }
 
-fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+pub(crate) fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
     let mut h = tar::Header::new_ustar();
     h.set_entry_type(kind);
     h.set_mode(mode);
@@ -100,7 +100,7 @@ fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
 }
 
 /// Write entries as a gzip tar into a temporary file in `dir`.
-fn write_layer(
+pub(crate) fn write_layer(
     dir: &Path,
     created_by: String,
     fill: impl FnOnce(&mut tar::Builder<&mut dyn Write>) -> io::Result<()>,

@@ -21,9 +21,11 @@
 
 mod config;
 mod layer;
+mod retar;
 
 pub use config::{rebuild_image, rebuild_index, ConfigEdit, Rebuilt};
 pub use layer::{build_layer, read_layer_files, whiteout_layer, BuiltLayer, LayerEntry};
+pub use retar::{layer_from_tarball, RetarredLayer};
 
 /// Errors of this crate. Each names what was being built or read.
 #[derive(Debug, thiserror::Error)]
