@@ -9,6 +9,7 @@
 //!   `UPDATE_URL_OVERRIDE`, OKD upstream, proxy and TLS trust).
 //! - [`signature`]: OpenPGP verification of release signatures against the built-in Red Hat
 //!   keys, the signature stores, and the `release-signatures` ConfigMap.
+//! - [`graphdata`]: the graph-data tarball download (`graph: true`).
 //! - [`payload`]: `release-manifests/image-references` and `release-metadata` read from the
 //!   release image's layers as they stream.
 
@@ -16,6 +17,7 @@ pub mod chain;
 pub mod client;
 pub mod configmap;
 pub mod graph;
+pub mod graphdata;
 pub mod payload;
 pub mod select;
 pub mod signature;
@@ -26,6 +28,7 @@ pub use chain::{select_all, BlockedEdge, GraphSource, ReleaseSelection, SelectOp
 pub use client::{GraphClient, HttpOptions};
 pub use configmap::{signature_configmap, signature_file_name, update_service_yaml};
 pub use graph::{Graph, Node, Risk};
+pub use graphdata::{download_graph_data, graph_data_url, GraphData, GRAPH_DATA_URL, GRAPH_DATA_URL_ENV};
 pub use payload::{read_release, Component, ReleaseContents};
 pub use select::{select_channel, tag_arch, ChannelSelection, ChannelSpec, Release};
 pub use signature::{verify, Keyring, SignatureError, VerifiedSignature};

@@ -246,6 +246,9 @@ pub fn select_channel(
             ));
         }
     }
+    if spec.shortest_path {
+        notes.extend(conditional_note(g, &min, &max, &releases, with_conditional));
+    }
     if heads_only {
         notes.push(format!(
             "channel {} ({}) is heads-only: mirroring {min}..{max}; the next run mirrors from {min} up to the new head",
@@ -261,6 +264,67 @@ pub fn select_channel(
         heads_only,
         releases,
         notes,
+    })
+}
+
+/// What a shortest path did with conditional edges (updates with known risks) inside
+/// `[min, max]`: without the opt-in, how many it skipped and their risk names; with it, which
+/// path steps are conditional. `None` when the range has none.
+fn conditional_note(g: &Graph, min: &Version, max: &Version, path: &[Release], with: bool) -> Option<String> {
+    let inside = |i: usize| {
+        let v = &g.nodes[i].version;
+        v >= min && v <= max
+    };
+    let mut pairs = 0usize;
+    let mut risks = std::collections::BTreeSet::new();
+    let mut used = Vec::new();
+    for c in &g.conditional_edges {
+        for &(f, t) in &c.edges {
+            if !(inside(f) && inside(t)) {
+                continue;
+            }
+            pairs += 1;
+            risks.extend(c.risks.iter().map(|r| r.name.clone()));
+            let on_path = path
+                .windows(2)
+                .any(|w| w[0].version == g.nodes[f].version && w[1].version == g.nodes[t].version);
+            if on_path {
+                let names: Vec<&str> = c.risks.iter().map(|r| r.name.as_str()).collect();
+                used.push(format!(
+                    "{} -> {} ({})",
+                    g.nodes[f].version,
+                    g.nodes[t].version,
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    if pairs == 0 {
+        return None;
+    }
+    let names: Vec<String> = risks.into_iter().collect();
+    Some(if with {
+        if used.is_empty() {
+            format!(
+                "channel {} ({}): conditional edges were allowed, and the shortest path needs none of them",
+                g.channel, g.arch
+            )
+        } else {
+            format!(
+                "channel {} ({}): the shortest path takes conditional updates with known risks: {}",
+                g.channel,
+                g.arch,
+                used.join("; ")
+            )
+        }
+    } else {
+        format!(
+            "channel {} ({}): {pairs} conditional updates between {min} and {max} were not followed (known risks: {}); \
+             pass --include-conditional-edges to allow them",
+            g.channel,
+            g.arch,
+            names.join(", ")
+        )
     })
 }
 

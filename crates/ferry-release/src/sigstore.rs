@@ -1,7 +1,7 @@
 //! Fetching release signatures from the signature stores, as library-go does:
 //! `<store>/sha256=<hex>/signature-<n>` for n = 1..9, stopping at the first 404 and skipping
-//! other non-2xx answers; the first signature that verifies ends the search (library-go keeps
-//! at most one per keyring). Bodies are capped at 50 KiB (library-go means to and does not).
+//! other non-2xx answers; the stores are searched at the same time and the first signature that
+//! verifies ends the search (library-go's parallel store; it keeps at most one per keyring). Bodies are capped at 50 KiB (library-go means to and does not).
 //! `OCP_SIGNATURE_URL` replaces the two Red Hat stores (as in oc-mirror v2).
 
 use crate::client::{http_client, request_error, HttpOptions};
@@ -66,50 +66,23 @@ impl SignatureStores {
     }
 
     /// Find a signature of `digest` that verifies against `keyring`. `release` names the
-    /// release in messages (`4.15.0 (x86_64)`).
+    /// release in messages (`4.15.0 (x86_64)`). The stores are asked at the same time (as
+    /// library-go's parallel store); the first signature that verifies wins and the other
+    /// searches are dropped.
     pub async fn fetch_verified(&self, keyring: &Keyring, digest: &Digest, release: &str) -> Result<FetchedSignature> {
+        let mut searches: futures::stream::FuturesUnordered<_> = self
+            .stores
+            .iter()
+            .map(|store| self.search_store(store, keyring, digest))
+            .collect();
         let mut tried = Vec::new();
         let mut reachable = false;
-        for store in &self.stores {
-            for n in 1..=MAX_SIGNATURES {
-                let url = store
-                    .join(&format!("sha256={}/signature-{n}", digest.hex()))
-                    .map_err(|e| Error::Internal(format!("signature URL: {e}")))?;
-                match self.get(&url).await {
-                    Ok(Some(bytes)) => {
-                        reachable = true;
-                        match verify(keyring, &bytes, digest) {
-                            Ok(verified) => {
-                                return Ok(FetchedSignature {
-                                    bytes,
-                                    verified,
-                                    url: url.to_string(),
-                                })
-                            }
-                            Err(e) => tried.push(format!("{url}: {e}")),
-                        }
-                    }
-                    Ok(None) => {
-                        reachable = true;
-                        if n == 1 {
-                            tried.push(format!("{url}: not found"));
-                        }
-                        break;
-                    }
-                    Err(GetError::Status(s)) => {
-                        reachable = true;
-                        tried.push(format!("{url}: HTTP {s}"));
-                    }
-                    Err(GetError::TooLarge) => {
-                        reachable = true;
-                        tried.push(format!(
-                            "{url}: larger than {MAX_SIGNATURE_BYTES} bytes, not a signature"
-                        ));
-                    }
-                    Err(GetError::Transport(e)) => {
-                        tried.push(format!("{url}: {e}"));
-                        break;
-                    }
+        while let Some(outcome) = searches.next().await {
+            match outcome {
+                Ok(found) => return Ok(found),
+                Err(miss) => {
+                    reachable |= miss.reachable;
+                    tried.extend(miss.tried);
                 }
             }
         }
@@ -132,6 +105,63 @@ impl SignatureStores {
                 tried.join("; ")
             )),
         })
+    }
+
+    /// One store: `signature-1` … `signature-9` in order, stopping at the first 404 or
+    /// transport error.
+    async fn search_store(
+        &self,
+        store: &Url,
+        keyring: &Keyring,
+        digest: &Digest,
+    ) -> std::result::Result<FetchedSignature, StoreMiss> {
+        let mut miss = StoreMiss::default();
+        for n in 1..=MAX_SIGNATURES {
+            let url = match store.join(&format!("sha256={}/signature-{n}", digest.hex())) {
+                Ok(u) => u,
+                Err(e) => {
+                    miss.tried.push(format!("{store}: signature URL: {e}"));
+                    break;
+                }
+            };
+            match self.get(&url).await {
+                Ok(Some(bytes)) => {
+                    miss.reachable = true;
+                    match verify(keyring, &bytes, digest) {
+                        Ok(verified) => {
+                            return Ok(FetchedSignature {
+                                bytes,
+                                verified,
+                                url: url.to_string(),
+                            })
+                        }
+                        Err(e) => miss.tried.push(format!("{url}: {e}")),
+                    }
+                }
+                Ok(None) => {
+                    miss.reachable = true;
+                    if n == 1 {
+                        miss.tried.push(format!("{url}: not found"));
+                    }
+                    break;
+                }
+                Err(GetError::Status(s)) => {
+                    miss.reachable = true;
+                    miss.tried.push(format!("{url}: HTTP {s}"));
+                }
+                Err(GetError::TooLarge) => {
+                    miss.reachable = true;
+                    miss.tried.push(format!(
+                        "{url}: larger than {MAX_SIGNATURE_BYTES} bytes, not a signature"
+                    ));
+                }
+                Err(GetError::Transport(e)) => {
+                    miss.tried.push(format!("{url}: {e}"));
+                    break;
+                }
+            }
+        }
+        Err(miss)
     }
 
     async fn get(&self, url: &Url) -> std::result::Result<Option<Vec<u8>>, GetError> {
@@ -162,6 +192,13 @@ impl SignatureStores {
         }
         Ok(Some(body))
     }
+}
+
+/// What one store's search found when no signature verified.
+#[derive(Default)]
+struct StoreMiss {
+    tried: Vec<String>,
+    reachable: bool,
 }
 
 enum GetError {

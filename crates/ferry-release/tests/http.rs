@@ -260,3 +260,92 @@ async fn oversized_signature_is_refused() {
         .to_string();
     assert!(e.contains("larger than 51200 bytes"), "{e}");
 }
+
+#[tokio::test]
+async fn stores_are_asked_at_once_and_the_first_verifying_answer_wins() {
+    let Some(p) = ferry_testkit::fixture(RH_SIG) else {
+        return;
+    };
+    let sig = std::fs::read(p).unwrap();
+    let digest = Digest::parse(RH_DIGEST).unwrap();
+    // The first store hangs for a minute on every request; asked one after the other, the
+    // search would wait for it (the client's timeout is ten minutes).
+    let slow = Httpd::start(|_r: Request| async {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        Response::new(404, "late")
+    })
+    .await;
+    let (fast, hits) = store(sig.clone(), digest.hex().to_string(), 200).await;
+    let stores = SignatureStores::with_stores(
+        &HttpOptions::default(),
+        &[
+            &format!("http://{}/sigs", slow.host()),
+            &format!("http://{}/sigs", fast.host()),
+        ],
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let got = stores
+        .fetch_verified(&Keyring::redhat(), &digest, "4.15.0 (x86_64)")
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(got.bytes, sig);
+    assert!(
+        got.url.starts_with(&format!("http://{}/sigs/", fast.host())),
+        "{}",
+        got.url
+    );
+    assert_eq!(hits.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn graph_data_download_streams_to_the_file_and_refuses_what_is_not_gzip() {
+    let Some(p) = ferry_testkit::fixture("cincinnati/oc-mirror/tests/unit/testdata/graph-assets/graph-data.tar.gz")
+    else {
+        return;
+    };
+    let tarball = std::fs::read(p).unwrap();
+    let tb = tarball.clone();
+    let srv = Httpd::start(move |r: Request| {
+        let tb = tb.clone();
+        async move {
+            match r.target.as_str() {
+                "/api/upgrades_info/graph-data" => Response::bytes(200, tb),
+                "/login" => Response::new(200, "<html>sign in</html>"),
+                _ => Response::new(404, "not found"),
+            }
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("cincinnati/cincinnati-graph-data.tar.gz");
+    let url = format!("http://{}/api/upgrades_info/graph-data", srv.host());
+    let got = ferry_release::download_graph_data(&HttpOptions::default(), &url, &dest)
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), tarball);
+    assert_eq!(got.digest, Digest::of(&tarball));
+    assert_eq!(got.size, tarball.len() as u64);
+
+    let login = format!("http://{}/login", srv.host());
+    let e = ferry_release::download_graph_data(&HttpOptions::default(), &login, &dir.path().join("x.tgz"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(&login) && e.contains("not a gzip tarball"), "{e}");
+    assert!(
+        !dir.path().join("x.tgz").exists(),
+        "nothing half-written is left as the tarball"
+    );
+    let missing = format!("http://{}/nope", srv.host());
+    let e = ferry_release::download_graph_data(&HttpOptions::default(), &missing, &dir.path().join("y.tgz"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("404") && e.contains("FERRY_GRAPH_DATA_URL"), "{e}");
+}

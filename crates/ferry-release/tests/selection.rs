@@ -180,6 +180,24 @@ fn conditional_edges_only_when_asked_and_no_path_is_an_error() {
     assert!(e.contains("conditional edges"), "{e}");
     let sel = select_channel(&g, &sp, None, true).unwrap();
     assert_eq!(versions(&sel.releases), ["4.13.1", "4.13.36"]);
+    assert!(
+        sel.notes
+            .iter()
+            .any(|n| n.contains("the shortest path takes conditional updates with known risks: 4.13.1 -> 4.13.36 (")),
+        "{:?}",
+        sel.notes
+    );
+    // A path that exists without them: the plan lists the risks it did not take.
+    let sel = select_channel(&g, &spec("stable-4.13", Some("4.12.0"), None, true, false), None, false).unwrap();
+    assert!(
+        sel.notes
+            .iter()
+            .any(|n| n.contains("conditional updates between 4.12.0 and")
+                && n.contains("were not followed (known risks: ")
+                && n.contains("--include-conditional-edges")),
+        "{:?}",
+        sel.notes
+    );
     let g9 = graph("stable-4.9", "amd64").unwrap();
     // min above max is refused before any graph is read.
     let e = ChannelSpec::new(2, "stable-4.9", false, Some("4.9.53"), Some("4.8.10"), true, false).unwrap_err();
