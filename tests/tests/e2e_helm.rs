@@ -250,3 +250,57 @@ async fn chart_with_unresolvable_image_is_listed_not_fatal() {
         "{note}"
     );
 }
+
+/// Relative `helm.local[].path` and `valuesFiles` follow the image-set file's folder, not the
+/// process's working directory (the test runs in the package folder; the files are elsewhere).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relative_chart_paths_follow_the_image_set_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("charts/rel");
+    std::fs::create_dir_all(chart.join("templates")).unwrap();
+    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: rel\nversion: 0.2.0\n").unwrap();
+    std::fs::write(chart.join("values.yaml"), "image: quay.io/ferry/default:1\n").unwrap();
+    std::fs::write(
+        chart.join("templates/pod.yaml"),
+        "kind: Pod\nspec:\n  containers:\n  - name: c\n    image: {{ .Values.image }}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("prod-values.yaml"), "image: quay.io/ferry/prod:2\n").unwrap();
+    let isc = dir.path().join("isc.yaml");
+    std::fs::write(
+        &isc,
+        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nmirror:\n  helm:\n    local:\n    - name: rel\n      path: ./charts/rel\n      valuesFiles:\n      - prod-values.yaml\n",
+    )
+    .unwrap();
+    assert!(
+        !std::env::current_dir().unwrap().join("charts/rel").exists(),
+        "the working directory must not hold the chart"
+    );
+    let mut cfg = ferry_api::config::load(&isc).unwrap();
+    ferry_api::helm::resolve_paths(&mut cfg, Some(&isc)).unwrap();
+    let local = &cfg.mirror.helm.as_ref().unwrap().local[0];
+    let resolved = Path::new(local.path.as_deref().unwrap());
+    assert!(resolved.is_absolute(), "{resolved:?}");
+    assert_eq!(resolved.canonicalize().unwrap(), chart.canonicalize().unwrap());
+    let helm = cfg.mirror.helm.clone().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let charts = ferry_plan::helm::plan_charts(&helm, &ferry_plan::helm::HelmAccess::default(), out.path())
+        .await
+        .unwrap();
+    let images: Vec<String> = charts[0].images.iter().map(|i| i.image.to_string()).collect();
+    assert_eq!(
+        images,
+        ["quay.io/ferry/prod:2"],
+        "the values file next to isc.yaml was used"
+    );
+
+    // The app's unsaved image set: a relative path is refused with what to do.
+    let mut unsaved = ferry_api::config::load(&isc).unwrap();
+    let e = ferry_api::helm::resolve_paths(&mut unsaved, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("mirror.helm.local[0].path") && e.contains("save it first"),
+        "{e}"
+    );
+}

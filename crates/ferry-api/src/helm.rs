@@ -13,7 +13,7 @@ use ferry_plan::helm::{HelmAccess, PlannedChart, RepoTrust};
 use ferry_plan::Plan;
 use ferry_registry::RegistryClient;
 use ferry_types::{Error, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Where the charts of a run are downloaded (oc-mirror: `src/charts/`).
@@ -21,19 +21,67 @@ pub fn charts_dir(opts: &MirrorOptions) -> PathBuf {
     opts.workspace.join("charts")
 }
 
-/// Plan the charts; returns them with the image names to plan (tests left out).
-pub async fn plan_charts(
-    helm: &ferry_config::Helm,
-    client: &RegistryClient,
-    opts: &MirrorOptions,
-) -> Result<(Vec<PlannedChart>, Vec<String>)> {
+/// Relative chart paths in the image set (`mirror.helm.local[].path` and every chart's
+/// `valuesFiles`) are made absolute against the folder of the image-set file (`config_path`),
+/// never the process's working directory: `ferry mirror --config /srv/isc.yaml` run from `~`
+/// and the desktop app (started from wherever) must read the same chart. oc-mirror v1 used
+/// the working directory. An unsaved image set (`None`) with a relative path is refused with
+/// what to do.
+pub fn resolve_paths(cfg: &mut ferry_config::ImageSetConfiguration, config_path: Option<&Path>) -> Result<()> {
+    let Some(helm) = cfg.mirror.helm.as_mut() else {
+        return Ok(());
+    };
+    let base = config_path.map(|p| {
+        let dir = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
+    });
+    let fix = |what: String, p: &mut String| -> Result<()> {
+        if p.is_empty() || Path::new(p.as_str()).is_absolute() {
+            return Ok(());
+        }
+        let base = base.as_ref().ok_or_else(|| {
+            Error::InvalidConfig(format!(
+                "{what} {p:?} is relative, and this image set is not saved to a file: save it first (the path is \
+                 taken relative to the file's folder) or give an absolute path"
+            ))
+        })?;
+        *p = base.join(p.as_str()).display().to_string();
+        Ok(())
+    };
+    for (ri, r) in helm.repositories.iter_mut().enumerate() {
+        for (ci, c) in r.charts.iter_mut().enumerate() {
+            for (fi, f) in c.values_files.iter_mut().enumerate() {
+                fix(
+                    format!("mirror.helm.repositories[{ri}].charts[{ci}].valuesFiles[{fi}]"),
+                    f,
+                )?;
+            }
+        }
+    }
+    for (ci, c) in helm.local.iter_mut().enumerate() {
+        if let Some(p) = c.path.as_mut() {
+            fix(format!("mirror.helm.local[{ci}].path"), p)?;
+        }
+        for (fi, f) in c.values_files.iter_mut().enumerate() {
+            fix(format!("mirror.helm.local[{ci}].valuesFiles[{fi}]"), f)?;
+        }
+    }
+    Ok(())
+}
+
+/// How the planner reaches chart repositories: the run's registry trust settings per host and
+/// the stored logins and auth files (basic auth), as for registries.
+pub fn access(client: &RegistryClient, settings: &crate::registry::RegistrySettings) -> Result<HelmAccess> {
     let o = client.options();
     let trust = |p: &ferry_registry::TlsPolicy| RepoTrust {
         skip_verify: p.skip_verify,
         ca_bundle: p.ca_bundle.clone(),
     };
-    let creds = crate::registry::credential_resolver(&opts.registry)?;
-    let access = HelmAccess {
+    let creds = crate::registry::credential_resolver(settings)?;
+    Ok(HelmAccess {
         default_trust: trust(&o.default_tls),
         per_host: o.per_registry.iter().map(|(h, p)| (h.clone(), trust(p))).collect(),
         credentials: Some(Arc::new(move |host: &str| match creds.resolve(host, "") {
@@ -44,7 +92,16 @@ pub async fn plan_charts(
             None => None,
         })),
         ..HelmAccess::default()
-    };
+    })
+}
+
+/// Plan the charts; returns them with the image names to plan (tests left out).
+pub async fn plan_charts(
+    helm: &ferry_config::Helm,
+    client: &RegistryClient,
+    opts: &MirrorOptions,
+) -> Result<(Vec<PlannedChart>, Vec<String>)> {
+    let access = access(client, &opts.registry)?;
     let charts = ferry_plan::helm::plan_charts(helm, &access, &charts_dir(opts)).await?;
     let mut names = Vec::new();
     for c in &charts {

@@ -91,6 +91,21 @@ impl PlannedChart {
     }
 }
 
+/// A repository's `index.yaml` (`<url>/index.yaml`, YAML or JSON), read with the same trust
+/// and credentials as planning: what the app's chart browser lists.
+pub async fn fetch_index(url: &str, access: &HelmAccess) -> Result<IndexFile> {
+    let url = url.trim();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(Error::InvalidConfig(format!(
+            "helm repository {url:?}: the URL must start with http:// or https:// (the folder that holds index.yaml)"
+        )));
+    }
+    let http = HttpPool::new(access);
+    let index_url = format!("{}/index.yaml", url.trim_end_matches('/'));
+    let text = http.get_text(&index_url, url).await?;
+    IndexFile::parse(&text, url)
+}
+
 /// The charts of `mirror.helm`, with their images. Repository archives go into `charts_dir`.
 pub async fn plan_charts(helm: &Helm, access: &HelmAccess, charts_dir: &Path) -> Result<Vec<PlannedChart>> {
     let http = HttpPool::new(access);
