@@ -5,7 +5,7 @@
 //
 // The export must be slow enough to kill mid-way: the image (six random 3 MiB layers, pushed here
 // to the source registry) is pulled through a loopback proxy that throttles blob bodies to
-// 1.5 MiB/s in total.
+// 2 MiB/s, one blob at a time.
 import { spawn, execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from "node:fs";
@@ -21,7 +21,7 @@ const { src, work } = env;
 const MiB = 1024 * 1024;
 const LAYERS = 6;
 const LAYER_BYTES = 3 * MiB;
-const RATE = 1.5 * MiB; // bytes per second through the proxy, all connections together
+const RATE = 2 * MiB; // bytes per second through the proxy, one blob at a time
 
 const sha = (b) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 
@@ -62,24 +62,48 @@ async function pushBigImage(repo, tag) {
   return layers.reduce((n, l) => n + l.size, 0);
 }
 
-/** A loopback proxy to the source registry that throttles blob bodies (a shared budget). */
+/**
+ * A loopback proxy to the source registry that throttles blob bodies. Blobs go one at a time
+ * (a single lane at RATE): the export's spool appends a blob to the part when it is complete, so
+ * blobs finishing one after another make the part grow step by step and a kill lands mid-way.
+ */
 async function startThrottle() {
-  let nextFree = Date.now();
+  let lane = Promise.resolve();
   const server = http.createServer((req, res) => {
     const [host, port] = src.split(":");
     const up = http.request({ host, port, method: req.method, path: req.url, headers: { ...req.headers, host: src } }, (ur) => {
       res.writeHead(ur.statusCode, ur.headers);
       if (!/\/blobs\/sha256:/.test(req.url) || req.method !== "GET") return ur.pipe(res);
-      ur.on("data", (chunk) => {
-        ur.pause();
-        const now = Date.now();
-        nextFree = Math.max(nextFree, now) + (chunk.length / RATE) * 1000;
-        setTimeout(() => {
-          if (!res.destroyed) res.write(chunk);
-          ur.resume();
-        }, nextFree - now);
-      });
-      ur.on("end", () => setTimeout(() => res.end(), Math.max(0, nextFree - Date.now())));
+      ur.pause();
+      lane = lane.then(
+        () =>
+          new Promise((done) => {
+            // A client gone while queued (the killed app) frees the lane at once.
+            if (res.destroyed || res.writableEnded) {
+              ur.destroy();
+              return done();
+            }
+            let nextFree = Date.now();
+            ur.on("data", (chunk) => {
+              ur.pause();
+              const now = Date.now();
+              nextFree = Math.max(nextFree, now) + (chunk.length / RATE) * 1000;
+              setTimeout(() => {
+                if (!res.destroyed) res.write(chunk);
+                ur.resume();
+              }, nextFree - now);
+            });
+            ur.on("end", () =>
+              setTimeout(() => {
+                res.end();
+                done();
+              }, Math.max(0, nextFree - Date.now())),
+            );
+            ur.on("error", done);
+            res.on("close", done);
+            ur.resume();
+          }),
+      );
     });
     up.on("error", () => res.destroy());
     req.pipe(up);
@@ -122,12 +146,20 @@ async function waitNotification(log, pred, timeout = 20000) {
   throw new Error(`no matching notification within ${timeout} ms; got ${JSON.stringify(notifications(log))}`);
 }
 
-/** The PID of the running app: the one live process whose executable is the built binary. */
+/**
+ * The PID of this suite's app: the live process running the built binary with this suite's HOME
+ * (other checkouts' suites may run the same binary at the same time).
+ */
 function appPid() {
   const want = realpathSync(env.app);
+  const home = `HOME=${process.env.HOME}`;
   const pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).filter((d) => {
     try {
-      return readlinkSync(`/proc/${d}/exe`) === want && !/\) Z /.test(readFileSync(`/proc/${d}/stat`, "utf8"));
+      return (
+        readlinkSync(`/proc/${d}/exe`) === want &&
+        !/\) Z /.test(readFileSync(`/proc/${d}/stat`, "utf8")) &&
+        readFileSync(`/proc/${d}/environ`, "utf8").split("\0").includes(home)
+      );
     } catch {
       return false;
     }
@@ -153,10 +185,22 @@ async function trustPlainHttp(reg) {
   await click('[data-testid="save-trust"]');
   await findByText('[data-testid="cred-message"]', `Trust settings saved for ${reg}`);
 }
+/** Sets a form field and checks it holds exactly the value (a failed clear would append). */
+async function setField(css, value) {
+  await fill(css, value).catch(async () => {
+    // Not clearable: select everything and type over it.
+    const el = await find(css);
+    await wd("POST", S(`/element/${el}/click`), {});
+    await wd("POST", S(`/element/${el}/value`), { text: "\uE009a\uE000" + value });
+  });
+  const el = await find(css);
+  const got = await wd("GET", S(`/element/${el}/property/value`));
+  assert.equal(got, value, `${css} holds what was typed`);
+}
 async function imageSet(metadata, image) {
   await nav("imageset");
-  await fill("#f-storageConfig-local-path", metadata);
-  await fill("#f-mirror-additionalImages-0-name", image);
+  await setField("#f-storageConfig-local-path", metadata);
+  await setField("#f-mirror-additionalImages-0-name", image);
   await sleep(500);
 }
 
@@ -173,7 +217,7 @@ export default async function runs() {
       await trustPlainHttp(proxy.addr);
       await imageSet(path.join(work, "metadata-runs"), `${proxy.addr}/e2e/big:1`);
       await nav("export");
-      await fill("#export-folder", media);
+      await setField("#export-folder", media);
       await click('[data-testid="start-export"]');
       // Kill once at least two layers are complete on the media (and the run is far from done).
       const end = Date.now() + 120000;
@@ -191,7 +235,11 @@ export default async function runs() {
       await newSession();
       await nav("export");
       const offer = await find('[data-testid="resumable"]', 20000);
-      assert.match(await wd("GET", S(`/element/${offer}/text`)), new RegExp(media.replace(/[.\\/]/g, "\\$&")));
+      const offerText = await wd("GET", S(`/element/${offer}/text`));
+      assert.match(offerText, new RegExp(media.replace(/[.\\/]/g, "\\$&")));
+      // The offer shows what is on the media, not a placeholder.
+      const m = offerText.match(/: ([\d.]+) (B|KiB|MiB|GiB) so far/);
+      assert.ok(m && Number(m[1]) * UNIT[m[2]] >= 0.9 * before, `the offer shows the bytes on the media (${before}): ${offerText}`);
       await shot("runs-resume-offer");
       await click('[data-testid="resumable"] button');
       // The first figures of the resumed run already count the layers on the media.
@@ -213,6 +261,9 @@ export default async function runs() {
         `resumed progress starts from what is done: ${first.done} bytes shown ${resumedAfter.toFixed(1)} s after resume; ` +
           `${before} bytes on the media before the kill (${completeBefore} in complete layers)`,
       );
+      console.log(
+        `runs: killed with ${before} of ${total} bytes on the media; the resumed run showed ${first.done} bytes done ${resumedAfter.toFixed(1)} s after Resume`,
+      );
       const i = await either(['[data-testid="export-summary"]', '[data-testid="error-alert"]'], 180000);
       await shot("runs-resumed-finished");
       if (i === 1) throw new Error(await text('[data-testid="error-alert"]'));
@@ -222,7 +273,7 @@ export default async function runs() {
     });
 
     await step("runs: the end of the run is a desktop notification", async () => {
-      const n = await waitNotification(log, (x) => x.summary === "Export finished");
+      const n = await waitNotification(log, (x) => x.summary === "Export finished" && x.body.includes(media));
       assert.match(n.body, new RegExp(`^1 image to ${media.replace(/[.\\/]/g, "\\$&")}, [\\d.]+ MiB written$`));
     });
 
@@ -235,7 +286,7 @@ export default async function runs() {
       try {
         await imageSet(path.join(work, "metadata-small"), `${src}/e2e/big:1`);
         await nav("export");
-        await fill("#export-folder", small);
+        await setField("#export-folder", small);
         await click('[data-testid="start-export"]');
         const i = await either(['[data-testid="error-alert"]', '[data-testid="export-summary"]'], 60000);
         await shot("runs-no-room");
