@@ -6,7 +6,10 @@
 //!   sequence against that copy (oc-mirror PR #473), so two workspaces or a restored backup
 //!   cannot silently interleave on one target;
 //! - images whose manifest the target already got from this workspace (same destination, tag
-//!   and digest in `pastAssociations`) are not copied again, unless `--ignore-history`.
+//!   and digest in `pastAssociations`) are not copied again, unless `--ignore-history`;
+//! - heads-only release channels are remembered in `pastMirror.platforms`
+//!   (`{"channel", "minVersion"}`), so the next run mirrors from that head to the new one and,
+//!   with the history above, copies only the new release's images.
 //!
 //! Without a `storageConfig` the run is single-use, as in oc-mirror: no metadata is read or
 //! written and no sequence is checked.
@@ -121,14 +124,21 @@ impl RunMetadata {
     }
 
     /// Record this run: the target copy first (it is what the next run checks against), then
-    /// the backend. Returns the metadata written and the digest of the target image.
+    /// the backend. `platforms` is `pastMirror.platforms` (the heads-only release channels and
+    /// their remembered minimum, oc-mirror's form; see [`crate::release::platforms_metadata`]).
+    /// Returns the metadata written and the digest of the target image.
     pub async fn record(
         &self,
         timestamp: i64,
         mirror_section: serde_json::Value,
         associations: Vec<Association>,
+        platforms: Vec<serde_json::Value>,
+        operators: Vec<serde_json::Value>,
     ) -> Result<(Metadata, String)> {
-        let next = self.base.next_run(timestamp, mirror_section, associations);
+        let mut next = self.base.next_run(timestamp, mirror_section, associations);
+        next.past_mirror.platforms = platforms;
+        // `pastMirror.operators`: see crate::operators::past_operators.
+        next.past_mirror.operators = operators;
         let digest = self.target.write(&next).await?;
         self.store.write(&next).await?;
         Ok((next, digest.to_string()))

@@ -18,12 +18,15 @@ use ferry_release::{
     SelectOptions, SignatureStores,
 };
 use ferry_types::{Digest, Error, Result};
+use futures::StreamExt;
 use semver::Version;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Folder of the signature ConfigMaps, in results and in archives.
 pub const SIGNATURES_DIR: &str = "release-signatures";
+/// Releases whose signatures are fetched at once.
+pub const SIGNATURE_PARALLEL: usize = 4;
 
 /// Release-specific switches of a run.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +37,14 @@ pub struct ReleaseOptions {
     pub include_conditional_edges: bool,
     /// Heads-only minimum per channel remembered from the previous run.
     pub remembered: BTreeMap<String, String>,
+    /// `graph: true`: the base image of the graph-data image (default
+    /// [`crate::release_graph::DEFAULT_BASE_IMAGE`], or `FERRY_GRAPH_BASE_IMAGE`).
+    pub graph_base_image: Option<String>,
+    /// `graph: true`: the graph-data tarball URL (default Red Hat's, or `FERRY_GRAPH_DATA_URL`).
+    pub graph_data_url: Option<String>,
+    /// One release by pull spec instead of channels (`ferry release mirror --from`, see
+    /// [`crate::release_single`]).
+    pub release_image: Option<String>,
 }
 
 /// The release part of a plan.
@@ -43,6 +54,8 @@ pub struct ReleasePart {
     pub releases: Vec<PlannedRelease>,
     pub notes: Vec<String>,
     pub selection: ReleaseSelection,
+    /// `graph: true`: the graph-data image to build (its base image is in `images`).
+    pub graph: Option<ferry_plan::release::PlannedGraph>,
 }
 
 /// The HTTP trust of the update service and signature stores: the registry settings' CA
@@ -90,20 +103,43 @@ pub async fn plan_platform(
     settings: &RegistrySettings,
     sources: &dyn SourceProvider,
 ) -> Result<ReleasePart> {
+    let mut part = ReleasePart::default();
     if platform.graph.unwrap_or(false) {
-        return Err(Error::InvalidConfig(
-            "not supported in this build: mirror.platform.graph (the graph-data image and updateService.yaml). \
-             Remove `graph: true` to mirror the releases, and build the graph-data image with oc-mirror for now"
-                .into(),
+        let (graph, base) = crate::release_graph::plan_graph(ropts, sources, settings.max_per_registry.max(1)).await?;
+        part.notes.push(format!(
+            "graph: true: the graph-data image is built on {} (mirrored too) with the data from {}",
+            graph.base, graph.data_url
         ));
+        part.images.push(base);
+        part.graph = Some(graph);
     }
-    if platform.channels.is_empty() {
-        return Ok(ReleasePart::default());
-    }
+    let http = http_options(settings);
+    let selection = if let Some(spec) = &ropts.release_image {
+        let release = crate::release_single::resolve(spec, sources).await?;
+        ReleaseSelection {
+            releases: vec![release],
+            ..Default::default()
+        }
+    } else if platform.channels.is_empty() {
+        return Ok(part);
+    } else {
+        select_platform(platform, ropts, &http).await?
+    };
+    let (images, mut releases) = plan_releases(&selection, sources, settings.max_per_registry.max(1)).await?;
+    part.notes.extend(selection.notes.clone());
+    part.notes
+        .extend(verify_releases(&mut releases, ropts.skip_verification, &http).await?);
+    part.images.extend(images);
+    part.releases = releases;
+    part.selection = selection;
+    Ok(part)
+}
+
+/// Version selection over the update graph for every channel and architecture.
+async fn select_platform(platform: &Platform, ropts: &ReleaseOptions, http: &HttpOptions) -> Result<ReleaseSelection> {
     let specs = channel_specs(platform)?;
     let archs = architectures(platform);
-    let http = http_options(settings);
-    let graphs = GraphClient::new(&http)?;
+    let graphs = GraphClient::new(http)?;
     let remembered: BTreeMap<String, Version> = ropts
         .remembered
         .iter()
@@ -112,16 +148,7 @@ pub async fn plan_platform(
     let sel_opts = SelectOptions {
         with_conditional: ropts.include_conditional_edges,
     };
-    let selection = select_all(&graphs, &specs, &archs, &remembered, &sel_opts).await?;
-    let (images, mut releases) = plan_releases(&selection, sources, settings.max_per_registry.max(1)).await?;
-    let mut notes = selection.notes.clone();
-    notes.extend(verify_releases(&mut releases, ropts.skip_verification, &http).await?);
-    Ok(ReleasePart {
-        images,
-        releases,
-        notes,
-        selection,
-    })
+    select_all(&graphs, &specs, &archs, &remembered, &sel_opts).await
 }
 
 /// Fetch and verify every release's signature. Fails naming each release that has none that
@@ -134,10 +161,22 @@ pub async fn verify_releases(releases: &mut [PlannedRelease], skip: bool, http: 
     let keyring = Keyring::from_env().map_err(|e| Error::InvalidConfig(e.to_string()))?;
     let stores = SignatureStores::new(http)?;
     let mut failures = Vec::new();
-    for r in releases.iter_mut() {
+    // Several releases at once (each asks every store at once), bounded so a 98-release `full`
+    // channel does not open hundreds of connections to the stores.
+    let fetched: Vec<_> = futures::stream::iter(releases.iter().map(|r| {
         let digest: Digest = r.source.digest.clone().expect("release payloads are pinned");
         let label = format!("{} ({})", r.version, r.arch);
-        match stores.fetch_verified(&keyring, &digest, &label).await {
+        let (stores, keyring) = (&stores, &keyring);
+        async move {
+            let got = stores.fetch_verified(keyring, &digest, &label).await;
+            (digest, label, got)
+        }
+    }))
+    .buffered(SIGNATURE_PARALLEL)
+    .collect()
+    .await;
+    for (r, (digest, label, got)) in releases.iter_mut().zip(fetched) {
+        match got {
             Ok(sig) => {
                 r.signature = SignatureStatus::Verified {
                     key: sig.verified.key.clone(),
@@ -180,6 +219,9 @@ pub fn merge(plan: &mut Plan, part: ReleasePart) {
         .dedup_by(|a, b| a.dest_repo == b.dest_repo && a.dest_tag == b.dest_tag && a.source == b.source);
     plan.releases.extend(part.releases);
     plan.notes.extend(part.notes);
+    if part.graph.is_some() {
+        plan.graph = part.graph;
+    }
 }
 
 /// The signature ConfigMaps of the plan's verified releases whose release image is in
@@ -199,9 +241,14 @@ pub fn signature_files(plan: &Plan, shipped: Option<&dyn Fn(&PlannedRelease) -> 
 /// Results extras of a mirror-to-mirror run: `release-signatures/<file>` per shipped release.
 pub fn results_extras(plan: &Plan, shipped: &dyn Fn(&PlannedRelease) -> bool) -> ResultsExtras {
     let mut x = ResultsExtras::new();
+    let mut any_release = false;
+    for r in &plan.releases {
+        any_release |= shipped(r);
+    }
     for (name, body) in signature_files(plan, Some(shipped)) {
         x.add_manifest(format!("{SIGNATURES_DIR}/{name}"), body);
     }
+    x.extend(crate::release_graph::results_extras(plan, any_release));
     x
 }
 

@@ -136,3 +136,31 @@ async fn expand(r: &Release, sources: &dyn SourceProvider) -> Result<(Vec<Planne
         },
     ))
 }
+
+/// Where the graph-data image goes (oc-mirror's name), tagged `latest`.
+pub const GRAPH_IMAGE_REPO: &str = "openshift/graph-image";
+pub const GRAPH_IMAGE_TAG: &str = "latest";
+
+/// `graph: true`: the graph-data image to build on a base image the set also mirrors. The base
+/// image is in the plan's images (kind generic, like an additional image); the tarball is
+/// downloaded when the set is written (mirror-to-mirror, mirror-to-disk), not while planning.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedGraph {
+    /// The graph-data tarball URL.
+    pub data_url: String,
+    /// The base image, pinned by digest.
+    #[serde(serialize_with = "crate::ser_display")]
+    pub base: ImageRef,
+    /// Where the base image lands (repository without the target namespace, tag).
+    pub base_dest_repo: String,
+    pub base_dest_tag: String,
+    /// The graph image by digest (`registry/ns/openshift/graph-image@sha256:…`) once it was
+    /// built and pushed (`None` in a plan).
+    pub pushed: Option<String>,
+    /// `registry/ns/openshift/release-images` of the target it was pushed to.
+    pub releases_repo: Option<String>,
+    /// The downloaded tarball (set by the workflow before anything is copied).
+    #[serde(skip)]
+    pub tarball: Option<(std::path::PathBuf, String)>,
+}

@@ -1,0 +1,368 @@
+//! One release by pull spec (`ferry release mirror --from <pullspec>`), and the release history
+//! of mirror-to-mirror, through the facade against real `docker-registry` processes and
+//! loopback HTTP servers (update graph, signature store) started here.
+//!
+//! Single release: registry to registry (release image and components at oc-mirror's
+//! destinations, the signature ConfigMap, ICSP and IDMS in the results), then to removable
+//! media, whose set imports with the ordinary import into a registry the source cannot reach
+//! (every server stopped). Bad pull specs are refused naming them.
+//!
+//! Mirror-to-mirror history: a heads-only channel mirrored twice with a `storageConfig`; the
+//! first run records `pastMirror.platforms` as oc-mirror does, the second (after 4.12.1 appears)
+//! plans from the remembered 4.12.0 and copies only the new release's images.
+
+mod release_support;
+
+use ferry_api::disk::{disk_to_mirror, DiskOptions};
+use ferry_api::mirror::{mirror_to_mirror, ImageSelection, MirrorOptions};
+use ferry_api::registry::RegistrySettings;
+use ferry_api::release_single::{release_mirror, SingleReport};
+use ferry_api::{no_progress, CancellationToken, Destination};
+use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryOpts, RegistryServer};
+use release_support::httpd::{Httpd, Request, Response};
+use release_support::*;
+use std::sync::{Arc, Mutex};
+
+fn registry() -> RegistryServer {
+    RegistryServer::start(RegistryOpts {
+        tls: false,
+        auth: None,
+        delete_enabled: false,
+    })
+}
+
+fn settings() -> RegistrySettings {
+    RegistrySettings {
+        source_use_http: true,
+        dest_use_http: true,
+        ..Default::default()
+    }
+}
+
+type Sigs = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+async fn signature_server(sigs: Sigs) -> Httpd {
+    Httpd::start(move |r: Request| {
+        let sigs = sigs.clone();
+        async move {
+            for (digest, sig) in sigs.lock().unwrap().iter() {
+                if r.target == format!("/sigs/sha256={}/signature-1", digest.trim_start_matches("sha256:")) {
+                    return Response::bytes(200, sig.clone());
+                }
+            }
+            Response::new(404, "not found")
+        }
+    })
+    .await
+}
+
+async fn components(src: &RegistryServer, salt: &str) -> Vec<(String, String)> {
+    let h = src.host();
+    let repo = "openshift-release-dev/ocp-v4.0-art-dev";
+    let mut out = Vec::new();
+    for n in ["cluster-version-operator", "etcd", "installer"] {
+        let d = push_component(src, repo, n, salt).await;
+        out.push((n.to_string(), format!("{h}/{repo}@{d}")));
+    }
+    out
+}
+
+/// The test keyring and store, as oc-mirror reads them (env; each nextest test is a process).
+fn use_signing(keyfile: &std::path::Path, store: &Httpd) {
+    std::env::set_var("OCP_SIGNATURE_URL", format!("http://{}/sigs", store.host()));
+    std::env::set_var("OCP_SIGNATURE_VERIFICATION_PK", keyfile);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn single_release_by_pull_spec_to_registry_and_through_media() {
+    let src = registry();
+    let h = src.host();
+    let comps = components(&src, "4.11.0").await;
+    let rel = push_release(&src, "4.11.0", &comps).await;
+    let pullspec = format!("{h}/openshift-release-dev/ocp-release:4.11.0-x86_64");
+    let (key, armored) = test_key();
+    let keydir = tempfile::tempdir().unwrap();
+    let keyfile = keydir.path().join("release-pk.asc");
+    std::fs::write(&keyfile, armored).unwrap();
+    let sig = sign_release(&key, &rel, &pullspec);
+    let sigsrv = signature_server(Arc::new(Mutex::new(vec![(rel.clone(), sig.clone())]))).await;
+    use_signing(&keyfile, &sigsrv);
+    // No update graph is involved: a graph URL that answers nothing proves it is not asked.
+    std::env::set_var("UPDATE_URL_OVERRIDE", "http://127.0.0.1:9/graph");
+
+    // 1. Registry to registry.
+    let dst = registry();
+    let ws = tempfile::tempdir().unwrap();
+    let opts = MirrorOptions {
+        registry: settings(),
+        workspace: ws.path().to_path_buf(),
+        ..Default::default()
+    };
+    let dest = Destination::parse(&format!("docker://{}/ocp4", dst.host())).unwrap();
+    let SingleReport::Registry(r) = release_mirror(
+        &pullspec,
+        &dest,
+        Default::default(),
+        &opts,
+        no_progress(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap() else {
+        panic!("a docker:// destination mirrors registry to registry")
+    };
+    assert_eq!(r.plan.releases.len(), 1);
+    assert_eq!(r.plan.releases[0].version, "4.11.0");
+    assert_eq!(r.plan.releases[0].arch, "amd64");
+    assert_eq!(r.plan.releases[0].dest_tag, "4.11.0-x86_64");
+    assert_eq!(r.images_copied, 4);
+    assert_eq!(
+        manifest_digest(&dst, "ocp4/openshift/release-images", "4.11.0-x86_64")
+            .await
+            .map(|d| d.to_string()),
+        Some(rel.clone())
+    );
+    let etcd = &comps[1];
+    assert_eq!(
+        manifest_digest(&dst, "ocp4/openshift/release", "4.11.0-x86_64-etcd")
+            .await
+            .map(|d| d.to_string()),
+        Some(etcd.1.split('@').nth(1).unwrap().to_string())
+    );
+    let hex = rel.trim_start_matches("sha256:");
+    let cm_file = r
+        .results_dir
+        .join(format!("release-signatures/signature-sha256-{}.json", &hex[..16]));
+    let cm: serde_json::Value = serde_json::from_slice(&std::fs::read(&cm_file).unwrap()).unwrap();
+    assert_eq!(cm["metadata"]["name"], format!("sha256-{hex}"));
+    let icsp = std::fs::read_to_string(r.results_dir.join("imageContentSourcePolicy.yaml")).unwrap();
+    assert!(
+        icsp.contains("name: release-0")
+            && icsp.contains(&format!("{h}/openshift-release-dev/ocp-release"))
+            && icsp.contains(&format!("{}/ocp4/openshift/release-images", dst.host())),
+        "{icsp}"
+    );
+    let idms = std::fs::read_to_string(r.results_dir.join("imageDigestMirrorSet.yaml")).unwrap();
+    assert!(
+        idms.contains("kind: ImageDigestMirrorSet") && idms.contains("/ocp4/openshift/release"),
+        "{idms}"
+    );
+
+    // 2. To removable media, then the ordinary import with every server gone.
+    let disk = tempfile::tempdir().unwrap();
+    let dws = tempfile::tempdir().unwrap();
+    let dopts = MirrorOptions {
+        registry: settings(),
+        workspace: dws.path().to_path_buf(),
+        ..Default::default()
+    };
+    let SingleReport::Disk(d) = release_mirror(
+        &pullspec,
+        &Destination::Disk(disk.path().to_path_buf()),
+        Default::default(),
+        &dopts,
+        no_progress(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap() else {
+        panic!("a file:// destination writes removable media")
+    };
+    assert!(d.written);
+    assert_eq!(d.images, 4);
+    drop(src);
+    drop(sigsrv);
+    let air = registry();
+    let iws = tempfile::tempdir().unwrap();
+    let iopts = DiskOptions {
+        registry: settings(),
+        workspace: iws.path().to_path_buf(),
+        ..Default::default()
+    };
+    let airdest = Destination::parse(&format!("docker://{}/ocp4", air.host())).unwrap();
+    let i = disk_to_mirror(disk.path(), &airdest, &iopts, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(i.images_pushed, 4);
+    assert_eq!(
+        manifest_digest(&air, "ocp4/openshift/release-images", "4.11.0-x86_64")
+            .await
+            .map(|d| d.to_string()),
+        Some(rel.clone())
+    );
+    let imported = i
+        .results_dir
+        .join(format!("release-signatures/signature-sha256-{}.json", &hex[..16]));
+    assert_eq!(std::fs::read(&imported).unwrap(), std::fs::read(&cm_file).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_spec_that_is_not_a_release_is_refused_naming_it() {
+    let src = registry();
+    push_image(
+        &src,
+        "library/busybox",
+        "1",
+        &ImageSpec {
+            format: ImageFormat::Oci,
+            layers: vec![LayerSpec { size: 500, seed: 3 }],
+            platforms: vec![],
+        },
+    )
+    .await;
+    let dst = registry();
+    let ws = tempfile::tempdir().unwrap();
+    let opts = MirrorOptions {
+        registry: settings(),
+        workspace: ws.path().to_path_buf(),
+        ..Default::default()
+    };
+    let dest = Destination::parse(&format!("docker://{}/ocp4", dst.host())).unwrap();
+    let spec = format!("{}/library/busybox:1", src.host());
+    let run = |spec: String| {
+        let (dest, opts) = (dest.clone(), opts.clone());
+        async move {
+            release_mirror(
+                &spec,
+                &dest,
+                Default::default(),
+                &opts,
+                no_progress(),
+                CancellationToken::new(),
+            )
+            .await
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+        }
+    };
+    let e = run(spec.clone()).await;
+    assert!(e.contains(&spec) && e.contains("image-references"), "{e}");
+    let e = run("not a pull spec".into()).await;
+    assert!(e.contains("not a pull spec") && e.contains("ocp-release"), "{e}");
+    let missing = format!("{}/openshift-release-dev/ocp-release:4.99.0-x86_64", src.host());
+    let e = run(missing.clone()).await;
+    assert!(e.contains("4.99.0-x86_64"), "{e}");
+    assert_eq!(
+        manifest_digest(&dst, "ocp4/openshift/release-images", "4.99.0-x86_64").await,
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mirror_to_mirror_remembers_heads_and_second_run_copies_only_the_new_release() {
+    let src = registry();
+    let h = src.host();
+    let comps = components(&src, "4.12.0").await;
+    let rel0 = push_release(&src, "4.12.0", &comps).await;
+    let (key, armored) = test_key();
+    let keydir = tempfile::tempdir().unwrap();
+    let keyfile = keydir.path().join("release-pk.asc");
+    std::fs::write(&keyfile, armored).unwrap();
+    let sigs: Sigs = Arc::new(Mutex::new(vec![(
+        rel0.clone(),
+        sign_release(&key, &rel0, "x/ocp-release:4.12.0"),
+    )]));
+    let sigsrv = signature_server(sigs.clone()).await;
+    use_signing(&keyfile, &sigsrv);
+    let nodes = Arc::new(Mutex::new(vec![(
+        "4.12.0".to_string(),
+        format!("{h}/openshift-release-dev/ocp-release@{rel0}"),
+    )]));
+    let n2 = nodes.clone();
+    let graph = Httpd::start(move |_r: Request| {
+        let n = n2.lock().unwrap().clone();
+        async move {
+            let list: Vec<serde_json::Value> = n
+                .iter()
+                .map(|(v, p)| serde_json::json!({"version": v, "payload": p, "metadata": {}}))
+                .collect();
+            let edges: Vec<serde_json::Value> = (1..n.len()).map(|i| serde_json::json!([i - 1, i])).collect();
+            let body = serde_json::json!({"version": 1, "nodes": list, "edges": edges, "conditionalEdges": []});
+            Response::bytes(200, serde_json::to_vec(&body).unwrap())
+        }
+    })
+    .await;
+    std::env::set_var("UPDATE_URL_OVERRIDE", format!("http://{}/graph", graph.host()));
+
+    let meta = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nstorageConfig:\n  local:\n    path: {}\nmirror:\n  platform:\n    channels:\n    - name: stable-4.12\n",
+        meta.path().display()
+    );
+    let cfg = ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap();
+    let dst = registry();
+    let ws = tempfile::tempdir().unwrap();
+    let opts = MirrorOptions {
+        registry: settings(),
+        workspace: ws.path().to_path_buf(),
+        ..Default::default()
+    }
+    .with_config(&cfg);
+    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
+    let selection = ImageSelection::from_config(&cfg).unwrap();
+    let r1 = mirror_to_mirror(&selection, &dest, &opts, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(r1.images_copied, 4);
+    let md_file = meta.path().join("publish/.metadata.json");
+    let md: serde_json::Value = serde_json::from_slice(&std::fs::read(&md_file).unwrap()).unwrap();
+    assert_eq!(
+        md["pastMirror"]["platforms"],
+        serde_json::json!([{"channel": "stable-4.12", "minVersion": "4.12.0"}])
+    );
+    let types: Vec<&str> = md["pastMirror"]["associations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types.iter().filter(|t| **t == "ocpRelease").count(), 1, "{types:?}");
+    assert_eq!(
+        types.iter().filter(|t| **t == "ocpReleaseContent").count(),
+        3,
+        "{types:?}"
+    );
+
+    // 4.12.1 appears: one component rebuilt, the others shared.
+    let mut comps1 = comps.clone();
+    let d = push_component(&src, "openshift-release-dev/ocp-v4.0-art-dev", "etcd", "4.12.1").await;
+    comps1[1].1 = format!("{h}/openshift-release-dev/ocp-v4.0-art-dev@{d}");
+    let rel1 = push_release(&src, "4.12.1", &comps1).await;
+    sigs.lock()
+        .unwrap()
+        .push((rel1.clone(), sign_release(&key, &rel1, "x/ocp-release:4.12.1")));
+    nodes
+        .lock()
+        .unwrap()
+        .push(("4.12.1".into(), format!("{h}/openshift-release-dev/ocp-release@{rel1}")));
+    let r2 = mirror_to_mirror(&selection, &dest, &opts, no_progress(), CancellationToken::new())
+        .await
+        .unwrap();
+    let versions: Vec<&str> = r2.plan.releases.iter().map(|r| r.version.as_str()).collect();
+    assert_eq!(
+        versions,
+        ["4.12.0", "4.12.1"],
+        "from the remembered head to the new one"
+    );
+    assert_eq!(r2.images_from_history, 4, "4.12.0 was mirrored by the first run");
+    // 4.12.1's four images: the release image and the rebuilt etcd are new; the two shared
+    // components only get their new tags (their manifests are in the target already).
+    assert_eq!((r2.images_copied, r2.images_up_to_date), (2, 2));
+    // New blobs only: the release image's manifests layer and config (the base layer is
+    // shared), and etcd's layer and config.
+    assert_eq!(r2.blobs_copied, 4, "{r2:?}");
+    assert_eq!(r2.sequence, Some(2));
+    let md: serde_json::Value = serde_json::from_slice(&std::fs::read(&md_file).unwrap()).unwrap();
+    assert_eq!(
+        md["pastMirror"]["platforms"],
+        serde_json::json!([{"channel": "stable-4.12", "minVersion": "4.12.0"}]),
+        "the first head stays remembered"
+    );
+    assert_eq!(
+        manifest_digest(&dst, "mirror/openshift/release-images", "4.12.1-x86_64")
+            .await
+            .map(|d| d.to_string()),
+        Some(rel1)
+    );
+}
