@@ -318,8 +318,8 @@ pub struct Chart {
     )]
     pub image_paths: Vec<String>,
     /// Ferry extension (not in oc-mirror's v1alpha2): values files merged, in order, over the
-    /// chart's defaults before its images are found (`helm -f`); paths relative to the
-    /// working directory, like `path`. oc-mirror v1 only ever used the chart's defaults.
+    /// chart's defaults before its images are found (`helm -f`); relative paths are taken
+    /// relative to the image-set file's folder, like `path` (`ferry_api::helm::resolve_paths`). oc-mirror v1 only ever used the chart's defaults.
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
     pub values_files: Vec<String>,
     /// Ferry extension: inline values merged last (they win over `valuesFiles`).
