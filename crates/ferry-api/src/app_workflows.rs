@@ -4,6 +4,7 @@
 
 use crate::disk::{DiskOptions, GIB};
 use crate::mirror::{ImageSelection, MirrorOptions};
+use crate::run_options::RunOptions;
 use crate::wire::{
     self, BlockedImage, Diagnostic, JobKind, JobSummary, MediaPart, MediaReport, PartInfo, PlanGroup, PlanImage,
     PlanSummary, RegistryLogin, Severity, SourceKind, TrustSettings,
@@ -44,6 +45,7 @@ fn parse(yaml: &str) -> Result<ferry_config::ImageSetConfiguration> {
 fn parse_at(yaml: &str, config_path: Option<&Path>) -> Result<ferry_config::ImageSetConfiguration> {
     let mut cfg = parse(yaml)?;
     resolve_storage_path(&mut cfg, config_path)?;
+    crate::helm::resolve_paths(&mut cfg, config_path)?;
     Ok(cfg)
 }
 
@@ -118,7 +120,21 @@ async fn image_size(src: Arc<dyn ImageSource>, repo: &str, digest: &str) -> Resu
 /// the sizes, then counts archive parts (a lower bound: oc-mirror never splits a file) and
 /// compares with the destination's free space.
 pub async fn plan_summary(yaml: &str, destination: Option<&Path>) -> Result<PlanSummary> {
-    let cfg = parse(yaml)?;
+    plan_summary_at(yaml, None, destination).await
+}
+
+/// [`plan_summary`] of the image set saved at `config_path`: its relative paths resolve
+/// against the file's folder as in a run ([`parse_at`]). Without a file the set is planned as
+/// written (planning reads no metadata, and the editor flags what a run would refuse).
+pub async fn plan_summary_at(
+    yaml: &str,
+    config_path: Option<&Path>,
+    destination: Option<&Path>,
+) -> Result<PlanSummary> {
+    let cfg = match config_path {
+        Some(_) => parse_at(yaml, config_path)?,
+        None => parse(yaml)?,
+    };
     let selection = ImageSelection::from_config(&cfg)?;
     let opts = MirrorOptions::default();
     let client = crate::registry::build_client(&opts.registry, None)?;
@@ -126,12 +142,17 @@ pub async fn plan_summary(yaml: &str, destination: Option<&Path>) -> Result<Plan
     let mut groups: Vec<PlanGroup> = Vec::new();
     let mut unique: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut manifest_total = 0u64;
+    let mut sizes = crate::release_browse::ImageSizes::new();
     for img in &plan.images {
         let kind = source_kind(img.kind);
         let src: Arc<dyn ImageSource> = Arc::new(client.registry(&img.source.registry));
         let (bytes, blobs) = image_size(src, &img.source.repository, &img.digest().to_string()).await?;
         let blob_sum: u64 = blobs.iter().map(|(_, s)| s).sum();
         manifest_total += bytes - blob_sum;
+        if matches!(img.kind, ImageKind::OcpRelease | ImageKind::OcpReleaseContent) {
+            let key = (img.dest_repo.clone(), img.dest_tag.clone());
+            sizes.insert(key, (bytes - blob_sum, blobs.clone()));
+        }
         unique.extend(blobs);
         let entry = PlanImage {
             source: img.requested.to_string(),
@@ -181,6 +202,7 @@ pub async fn plan_summary(yaml: &str, destination: Option<&Path>) -> Result<Plan
         parts,
         destination: dest,
         fits,
+        releases: crate::release_browse::plan_rows(&plan, &sizes),
     })
 }
 
@@ -196,14 +218,12 @@ pub async fn export(
     let started = std::time::Instant::now();
     let cfg = parse_at(yaml, config_path)?;
     std::fs::create_dir_all(folder).map_err(|e| Error::io(folder.display(), e))?;
-    // The app keeps going past a failed image and lists it in the summary (the set then does
-    // not count it as shipped, so the next export carries it).
-    let opts = DiskOptions {
-        registry: crate::registry::RegistrySettings::default().with_storage(cfg.storage_config.as_ref()),
-        continue_on_error: true,
-        ..DiskOptions::default()
-    };
-    let r = crate::disk::mirror_to_disk(&cfg, folder, &opts, progress, cancel).await?;
+    // The app's runs: the same option mapping as the CLI's flags (keep going past a failed
+    // image and list it in the summary; the set then does not count it as shipped).
+    let ro = RunOptions::app(DiskOptions::default().workspace);
+    let selection = ro.selection(&cfg)?;
+    let opts = ro.disk_options(Some(&cfg));
+    let r = crate::disk::mirror_selection_to_disk(&selection, &cfg, folder, &opts, progress, cancel).await?;
     Ok(JobSummary {
         job_id: job_id.to_string(),
         kind: JobKind::MirrorToDisk,
@@ -316,11 +336,7 @@ pub async fn import(
 ) -> Result<JobSummary> {
     let started = std::time::Instant::now();
     let dest = registry_destination(registry)?;
-    let opts = DiskOptions {
-        workspace: workspace.to_path_buf(),
-        continue_on_error: true,
-        ..DiskOptions::default()
-    };
+    let opts = RunOptions::app(workspace.to_path_buf()).disk_options(None);
     let r = crate::disk::disk_to_mirror(folder, &dest, &opts, progress, cancel).await?;
     Ok(JobSummary {
         job_id: job_id.to_string(),
@@ -350,7 +366,7 @@ fn failed_images(f: &[crate::disk::FailedImage]) -> Vec<wire::FailedImage> {
         .collect()
 }
 
-/// Mirror-to-mirror of the image set into `registry`.
+/// Mirror-to-mirror of the image set into `registry` (pruning plan shown, nothing deleted).
 pub async fn mirror(
     job_id: &str,
     yaml: &str,
@@ -360,16 +376,31 @@ pub async fn mirror(
     progress: ProgressSink,
     cancel: CancellationToken,
 ) -> Result<JobSummary> {
+    mirror_pruning(job_id, yaml, config_path, registry, workspace, false, progress, cancel).await
+}
+
+/// [`mirror`], deleting what the pruning plan lists when `prune` (the app asks only after its
+/// confirmation dialog listed them: `--prune` on the command line).
+#[allow(clippy::too_many_arguments)]
+pub async fn mirror_pruning(
+    job_id: &str,
+    yaml: &str,
+    config_path: Option<&Path>,
+    registry: &str,
+    workspace: &Path,
+    prune: bool,
+    progress: ProgressSink,
+    cancel: CancellationToken,
+) -> Result<JobSummary> {
     let started = std::time::Instant::now();
     let cfg = parse_at(yaml, config_path)?;
-    let selection = ImageSelection::from_config(&cfg)?;
+    let ro = RunOptions {
+        prune,
+        ..RunOptions::app(workspace.to_path_buf())
+    };
+    let selection = ro.selection(&cfg)?;
     let dest = registry_destination(registry)?;
-    let opts = MirrorOptions {
-        workspace: workspace.to_path_buf(),
-        continue_on_error: true,
-        ..MirrorOptions::default()
-    }
-    .with_config(&cfg);
+    let opts = ro.mirror_options(Some(&cfg));
     let r = crate::mirror::mirror_to_mirror(&selection, &dest, &opts, progress, cancel).await?;
     Ok(JobSummary {
         job_id: job_id.to_string(),

@@ -7,21 +7,35 @@
 
 pub mod app_files;
 pub mod app_history;
+pub mod app_media;
 pub mod app_progress;
+pub mod app_validate;
 pub mod app_workflows;
+pub mod catalog_browse;
 pub mod credentials;
 pub mod disk;
 pub mod helm;
+pub mod helm_browse;
 pub mod image_tree;
 mod m2m_metadata;
 pub mod manifests_only;
 pub mod mirror;
 pub mod operators;
+pub mod operators_disk;
 mod outcome;
+pub mod preflight;
+pub mod preflight_fs;
 pub mod prune;
 pub mod registry;
 pub mod release;
+pub mod release_browse;
+pub mod release_graph;
+pub mod release_single;
+pub mod run_options;
 pub mod wire;
+pub mod wire_catalog;
+pub mod wire_helm;
+pub mod wire_release;
 
 pub use ferry_types::{Destination, Error, ErrorCode, ImageRef, Result};
 

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use ts_rs::TS;
 
+pub use crate::wire_release::*;
+
 /// What the window shows in its masthead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -166,6 +168,8 @@ pub struct PlanSummary {
     /// Set when a destination folder was given.
     pub destination: Option<FolderInfo>,
     pub fits: Option<bool>,
+    /// The releases of `mirror.platform` with sizes and signature status (wire_release.rs).
+    pub releases: Vec<PlanRelease>,
 }
 
 /// The three long-running workflows.
@@ -203,6 +207,8 @@ pub struct ImageProgress {
 pub struct PartProgress {
     pub name: String,
     pub bytes_done: u64,
+    /// The part's size when known (an import reads parts of known size; an export's part grows).
+    pub bytes_total: Option<u64>,
     pub done: bool,
 }
 
@@ -377,6 +383,18 @@ pub fn export_bindings(dir: &Path) -> Result<(), ts_rs::ExportError> {
     RegistryLogin::export_all(&cfg)?;
     TrustSettings::export_all(&cfg)?;
     HistoryEntry::export_all(&cfg)?;
+    crate::wire_helm::HelmRepoIndex::export_all(&cfg)?;
+    crate::wire_helm::HelmLocalChart::export_all(&cfg)?;
+    crate::wire_helm::ChartPlanView::export_all(&cfg)?;
+    crate::wire_helm::PrunePreview::export_all(&cfg)?;
+    crate::preflight::PreflightRequest::export_all(&cfg)?;
+    crate::preflight::PreflightReport::export_all(&cfg)?;
+    crate::wire_catalog::CatalogView::export_all(&cfg)?;
+    crate::wire_catalog::CatalogPackageView::export_all(&cfg)?;
+    crate::wire_catalog::CatalogPreview::export_all(&cfg)?;
+    ReleaseGraphRequest::export_all(&cfg)?;
+    ReleaseGraphView::export_all(&cfg)?;
+    ReleaseSignatureRow::export_all(&cfg)?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 import type { BlockedImage } from "./BlockedImage";
 import type { FolderInfo } from "./FolderInfo";
 import type { PlanGroup } from "./PlanGroup";
+import type { PlanRelease } from "./PlanRelease";
 
 /**
  * The dry run: what would be mirrored and whether it fits.
@@ -14,4 +15,8 @@ archiveSizeBytes: number | null, parts: number,
 /**
  * Set when a destination folder was given.
  */
-destination: FolderInfo | null, fits: boolean | null, };
+destination: FolderInfo | null, fits: boolean | null, 
+/**
+ * The releases of `mirror.platform` with sizes and signature status (wire_release.rs).
+ */
+releases: Array<PlanRelease>, };

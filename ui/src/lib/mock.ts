@@ -11,6 +11,7 @@ import type { MediaReport } from "../bindings/MediaReport";
 import type { HistoryEntry } from "../bindings/HistoryEntry";
 import type { RegistryLogin } from "../bindings/RegistryLogin";
 import { parse } from "./imageset";
+import { mockPlanReleases, releaseMock } from "./mock_release";
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -46,6 +47,7 @@ function planFor(yaml: string, destination: string | null): PlanSummary {
       ? { path: destination, exists: true, writable: true, freeBytes: full ? 10 * MiB : 200 * GiB, totalBytes: 256 * GiB }
       : null,
     fits: destination ? !full : null,
+    releases: mockPlanReleases(doc.toJS()?.mirror?.platform?.channels),
   };
 }
 
@@ -134,7 +136,13 @@ function runJob(kind: "mirrorToDisk" | "diskToMirror" | "mirrorToMirror", ch: Ch
             message: null,
           },
         ],
-        parts: kind === "mirrorToDisk" ? [{ name: "mirror_seq1_000000.tar", bytesDone: done, done: done === total }] : [],
+        // An export's part grows (no total); an import reads parts of known size.
+        parts:
+          kind === "mirrorToDisk"
+            ? [{ name: "mirror_seq1_000000.tar", bytesDone: done, bytesTotal: null, done: done === total }]
+            : kind === "diskToMirror"
+              ? [{ name: "mirror_seq1_000000.tar", bytesDone: done, bytesTotal: total, done: done === total }]
+              : [],
       },
     });
     if (done < total) {
@@ -213,15 +221,18 @@ export function installMocks() {
       case "cancel_job":
         jobs.set(String(a.jobId), true);
         return null;
+      case "check_media":
       case "verify_media": {
         const folder = String(a.folder);
         const broken = folder === BROKEN_MEDIA;
+        // The quick check reads no part data: its checksums are "checked while importing".
+        const checked = cmd === "verify_media";
         const report: MediaReport = {
           folder,
           sequence: 1,
           parts: [
-            { name: "mirror_seq1_000000.tar", bytes: 4 * GiB, present: true, checksumOk: true },
-            { name: "mirror_seq1_000001.tar", bytes: 1 * GiB, present: !broken, checksumOk: broken ? null : true },
+            { name: "mirror_seq1_000000.tar", bytes: 4 * GiB, present: true, checksumOk: checked ? true : null },
+            { name: "mirror_seq1_000001.tar", bytes: 1 * GiB, present: !broken, checksumOk: broken || !checked ? null : true },
           ],
           images: ["registry.access.redhat.com/ubi9/ubi-minimal:latest"],
           problems: broken
@@ -268,8 +279,11 @@ export function installMocks() {
         return true;
       case "plugin:notification|notify":
         return null;
-      default:
+      default: {
+        const released = releaseMock(cmd, a);
+        if (released !== undefined) return released;
         fail("internal", `mock: unknown command ${cmd}`);
+      }
     }
   });
 }

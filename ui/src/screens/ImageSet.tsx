@@ -1,6 +1,6 @@
 // Image set editor: a form for every v1alpha2 parameter and the YAML beside it, in sync both
 // ways (the YAML text is the source of truth), validated live by the engine.
-import { useEffect, useMemo, useState } from "react";
+import { createContext, useContext, useEffect, useMemo, useState } from "react";
 import {
   Alert,
   Button,
@@ -28,6 +28,9 @@ import { ErrorAlert, Section } from "../components";
 import { appendItem, getBool, getList, getString, parse, removeItem, seqLength, setIn, setList, type Path } from "../lib/imageset";
 import { recentFiles, rememberFile, useAppState } from "../state";
 import type { Diagnostic } from "../bindings/Diagnostic";
+import { ReleaseSection } from "./imageset/ReleaseSection";
+import { CatalogBrowser } from "./imageset/CatalogBrowser";
+import { HelmSection } from "./imageset/HelmSection";
 
 type Field =
   | { key: string; label: string; kind: "text" | "number" | "bool" | "csv"; help?: string }
@@ -175,15 +178,25 @@ function idOf(path: Path): string {
   return `f-${path.join("-")}`;
 }
 
+// The engine's findings by field path, so a field can show what is said about it (e.g. a
+// relative metadata path in an unsaved image set).
+const FindingsContext = createContext<Diagnostic[]>([]);
+
 function FieldView({ field, base, doc, text, setText }: { field: Field; base: Path; doc: Document; text: string; setText: (t: string) => void }) {
   const path = pathOf(base, field.key);
   const id = idOf(path);
+  const findings = useContext(FindingsContext).filter((d) => d.path === path.join("."));
   switch (field.kind) {
     case "text":
       return (
         <FormGroup label={field.label} fieldId={id}>
           <TextInput id={id} value={getString(doc, path)} onChange={(_e, v) => setText(setIn(text, path, v))} />
           {field.help && <div className="pf-v6-c-helper-text">{field.help}</div>}
+          {findings.map((d, i) => (
+            <div key={i} className="pf-v6-c-helper-text pf-m-warning" data-testid={`finding-${id}`}>
+              {d.message}
+            </div>
+          ))}
         </FormGroup>
       );
     case "number":
@@ -251,14 +264,14 @@ function CsvInput({ id, value, onCommit }: { id: string; value: string; onCommit
   );
 }
 
-export function useDiagnostics(yaml: string): { diagnostics: Diagnostic[]; engineError: FerryError | null } {
+export function useDiagnostics(yaml: string, filePath: string | null = null): { diagnostics: Diagnostic[]; engineError: FerryError | null } {
   const [diagnostics, setDiagnostics] = useState<Diagnostic[]>([]);
   const [engineError, setEngineError] = useState<FerryError | null>(null);
   useEffect(() => {
     // Debounced so typing stays smooth; the engine check runs off the UI thread in Rust.
     const t = setTimeout(() => {
       api
-        .validateImageSet(yaml)
+        .validateImageSet(yaml, filePath)
         .then((d) => {
           setDiagnostics(d);
           setEngineError(null);
@@ -273,14 +286,14 @@ export function useDiagnostics(yaml: string): { diagnostics: Diagnostic[]; engin
         });
     }, 300);
     return () => clearTimeout(t);
-  }, [yaml]);
+  }, [yaml, filePath]);
   return { diagnostics, engineError };
 }
 
 export function ImageSetScreen() {
   const { yaml, setYaml, filePath, setFilePath } = useAppState();
   const { doc, problems } = useMemo(() => parse(yaml), [yaml]);
-  const { diagnostics, engineError } = useDiagnostics(yaml);
+  const { diagnostics, engineError } = useDiagnostics(yaml, filePath);
   const [error, setError] = useState<FerryError | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [recent, setRecent] = useState<string[]>(recentFiles);
@@ -337,6 +350,7 @@ export function ImageSetScreen() {
   };
 
   const errors = diagnostics.filter((d) => d.severity === "error");
+  const warnings = diagnostics.filter((d) => d.severity === "warning");
   return (
     <PageSection>
       <Title headingLevel="h2">Image set</Title>
@@ -394,13 +408,17 @@ export function ImageSetScreen() {
             </Alert>
           )}
           <fieldset disabled={problems.length > 0} style={{ border: 0, padding: 0, margin: 0 }}>
+          <FindingsContext.Provider value={diagnostics}>
           {SPEC.map((s, i) => (
             <Section key={s.title} title={s.title} open={i < 2 || s.title.startsWith("Additional")}>
+              {s.title === "Helm charts" && <HelmSection yaml={yaml} setYaml={setYaml} />}
+              {s.title === "OpenShift releases" && <ReleaseSection doc={doc} text={yaml} setText={setYaml} />}
               {s.fields.map((f) => (
                 <FieldView key={f.key} field={f} base={[]} doc={doc} text={yaml} setText={setYaml} />
               ))}
             </Section>
           ))}
+          </FindingsContext.Provider>
           </fieldset>
         </Form>
         <Card>
@@ -408,7 +426,18 @@ export function ImageSetScreen() {
           <CardBody>
             <YamlEditor value={yaml} onChange={setYaml} diagnostics={diagnostics} />
             <div data-testid="diagnostics" style={{ marginTop: ".5rem" }}>
-              {errors.length === 0 ? (
+              {errors.length === 0 && warnings.length > 0 ? (
+                <Alert variant="warning" isInline title={`${warnings.length} warning${warnings.length > 1 ? "s" : ""}`} data-testid="diagnostics-warnings">
+                  <List>
+                    {warnings.map((d, i) => (
+                      <ListItem key={i}>
+                        Line {d.line}, column {d.column}
+                        {d.path ? ` (${d.path})` : ""}: {d.message}
+                      </ListItem>
+                    ))}
+                  </List>
+                </Alert>
+              ) : errors.length === 0 ? (
                 <Alert variant="success" isInline isPlain title="No problems found" />
               ) : (
                 <Alert variant="danger" isInline title={`${errors.length} problem${errors.length > 1 ? "s" : ""} in the image set`}>
@@ -429,6 +458,7 @@ export function ImageSetScreen() {
           </CardBody>
         </Card>
       </div>
+      <CatalogBrowser yaml={yaml} setYaml={setYaml} />
     </PageSection>
   );
 }

@@ -20,21 +20,25 @@ import { formatBytes } from "../lib/format";
 import { ErrorAlert, FolderPicker, Section } from "../components";
 import { useAppState } from "../state";
 import type { PlanSummary } from "../bindings/PlanSummary";
+import { ReleasePlan } from "./release/ReleasePlan";
+import { HelmPlan } from "./helm/HelmPlan";
 
 const KIND_TITLES = { release: "Releases", operator: "Operators", helm: "Helm", additional: "Additional images" } as const;
 
 export function PlanScreen() {
-  const { yaml, go } = useAppState();
+  const { yaml, go, filePath } = useAppState();
   const [dest, setDest] = useState("");
   const [plan, setPlan] = useState<PlanSummary | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<FerryError | null>(null);
 
+  const [helmRun, setHelmRun] = useState(0);
   const run = async () => {
+    setHelmRun((n) => n + 1);
     setBusy(true);
     setError(null);
     try {
-      setPlan(await api.planDryRun(yaml, dest.trim() || null));
+      setPlan(await api.planDryRun(yaml, dest.trim() || null, filePath));
     } catch (e) {
       setError(toFerryError(e));
     } finally {
@@ -109,6 +113,7 @@ export function PlanScreen() {
               {!plan.fits && "Pick another folder or drive, or set a smaller archiveSize and carry the parts on several media."}
             </Alert>
           )}
+          <ReleasePlan releases={plan.releases ?? []} />
           {plan.groups.map((g) => (
             <Section key={g.kind} title={`${KIND_TITLES[g.kind]} (${g.images.length})`}>
               <Table aria-label={KIND_TITLES[g.kind]} variant="compact">
@@ -153,6 +158,7 @@ export function PlanScreen() {
           )}
         </div>
       )}
+      <HelmPlan run={helmRun} />
     </PageSection>
   );
 }

@@ -19,6 +19,7 @@ import { api, FerryError, toFerryError } from "../lib/ipc";
 import { ErrorAlert, FolderPicker } from "../components";
 import { useAppState } from "../state";
 import type { ResultsView } from "../bindings/ResultsView";
+import { ReleaseSignatures } from "./release/ReleaseSignatures";
 
 export function ResultsScreen() {
   const { resultsDir, setResultsDir } = useAppState();
@@ -91,6 +92,7 @@ export function ResultsScreen() {
               </ClipboardCopy>
             </>
           )}
+          <ReleaseSignatures dir={view.dir} />
           <Tabs activeKey={tab} onSelect={(_e, k) => setTab(Number(k))} aria-label="Result files" style={{ marginTop: "1rem" }}>
             {view.files.map((f, i) => (
               <Tab key={f.path} eventKey={i} title={<TabTitleText>{f.name}</TabTitleText>}>
