@@ -83,13 +83,15 @@ pub struct ImageSelection {
     pub operators: Vec<ferry_config::Operator>,
     /// `--skip-image-pin`: tag references stay tags in the rebuilt catalogs.
     pub skip_image_pin: bool,
+    /// Heads-only catalog starts earlier runs recorded (`pastMirror.operators`), see
+    /// [`crate::operators::remembered`].
+    pub remembered_operators: ferry_plan::operators_remember::Remembered,
 }
 
 impl ImageSelection {
     /// Take every section a planner handles out of the configuration. What a planner cannot do
-    /// in this build (`graph: true`, `oci://` catalogs, catalogs on the disk path) is refused by
-    /// that planner with a message naming the section, never silently skipped: a mirror that
-    /// quietly leaves out half the set is worse than an error.
+    /// in this build is refused by that planner with a message naming the section, never
+    /// silently skipped: a mirror that quietly leaves out half the set is worse than an error.
     pub fn from_config(cfg: &ferry_config::ImageSetConfiguration) -> Result<Self> {
         let m = &cfg.mirror;
         Ok(ImageSelection {
@@ -103,6 +105,7 @@ impl ImageSelection {
                 .filter(|h| !h.local.is_empty() || !h.repositories.is_empty()),
             operators: m.operators.clone(),
             skip_image_pin: false,
+            remembered_operators: Default::default(),
         })
     }
 }
@@ -180,6 +183,7 @@ pub async fn plan(selection: &ImageSelection, client: &RegistryClient, opts: &Mi
             &provider,
             &blocked,
             policy,
+            &selection.remembered_operators,
         )
         .await?;
     }
@@ -240,7 +244,6 @@ pub async fn mirror_to_mirror(
     };
     let settings = opts.registry.clone().with_storage(opts.storage.as_ref());
     let client = build_client(&settings, Some(registry))?;
-    let plan = plan(selection, &client, opts).await?;
     let meta = RunMetadata::open(
         opts.storage.as_ref(),
         &client,
@@ -249,6 +252,12 @@ pub async fn mirror_to_mirror(
         opts.skip_metadata_check,
     )
     .await?;
+    // Heads-only release channels continue from the minimum the previous run remembered.
+    let mut remembered = crate::release::with_remembered(selection, meta.as_ref().map(|m| &m.base));
+    // Heads-only catalogs likewise start where earlier runs started (pastMirror.operators).
+    remembered.remembered_operators = crate::operators::remembered(meta.as_ref().map(|m| &m.base));
+    let selection = &remembered;
+    let plan = plan(selection, &client, opts).await?;
     let images = mapped(&plan, registry, namespace.as_deref());
     // Images this workspace already mirrored (same destination, tag and digest) are not copied
     // again, as oc-mirror's removePreviouslyMirrored; --ignore-history copies everything.
@@ -300,6 +309,14 @@ pub async fn mirror_to_mirror(
         None => "oc-mirror".to_string(),
     };
     client.check_push_permission(registry, &probe_repo).await?;
+    // graph: true: the graph data is fetched before anything is copied.
+    let mut plan = plan;
+    crate::release_graph::m2m_download(
+        &mut plan,
+        &opts.workspace,
+        &crate::release::http_options(&opts.registry),
+    )
+    .await?;
 
     let dest = Arc::new(client.registry(registry));
     let jobs: Vec<CopyJob> = to_copy
@@ -322,11 +339,11 @@ pub async fn mirror_to_mirror(
     };
     let report = copy_images(dest.clone(), jobs, &copy_opts).await;
     // A catalog goes to the target only once every image it names is there.
-    let mut plan = plan;
+    let mut catalogs = Vec::new();
     if !plan.catalogs.is_empty() && !report.cancelled() {
         if report.results.iter().all(|r| r.outcome.is_ok()) {
             let sources = source_provider(&client);
-            crate::operators::push_catalogs(
+            let digests = crate::operators::push_catalogs(
                 &plan,
                 &sources,
                 dest.as_ref(),
@@ -334,6 +351,11 @@ pub async fn mirror_to_mirror(
                 &opts.workspace.join("catalogs"),
             )
             .await?;
+            // Recorded as operatorCatalog associations (so pruning sees the rebuilt images).
+            for (pc, d) in plan.catalogs.iter().zip(digests) {
+                let repo = crate::operators::target_repo(pc, namespace.as_deref());
+                catalogs.push((pc.source.exact(), repo, pc.target_tag.clone(), d));
+            }
         } else {
             for c in std::mem::take(&mut plan.catalogs) {
                 plan.notes.push(format!(
@@ -343,6 +365,17 @@ pub async fn mirror_to_mirror(
             }
         }
     }
+    // graph: true: the graph-data image goes on the base image now in the target.
+    if !report.cancelled() {
+        crate::release_graph::m2m_push(
+            &mut plan,
+            dest.as_ref(),
+            registry,
+            namespace.as_deref(),
+            &opts.workspace,
+        )
+        .await?;
+    }
     let run = Run {
         registry,
         namespace: namespace.as_deref(),
@@ -351,6 +384,7 @@ pub async fn mirror_to_mirror(
         to_copy,
         from_history,
         target: client.registry(registry),
+        catalogs,
     };
     finish(plan, run, report, opts, started).await
 }
@@ -365,6 +399,8 @@ struct Run<'a> {
     from_history: Vec<(PlannedImage, MappedImage)>,
     /// The target, for pruning's DELETEs.
     target: ferry_registry::Registry,
+    /// Rebuilt catalogs pushed: (source pin, repository, tag, digest).
+    catalogs: Vec<(String, String, String, ferry_types::Digest)>,
 }
 
 fn prune_request(opts: &MirrorOptions, hold: Option<String>) -> crate::prune::PruneRequest<'_> {
@@ -433,6 +469,8 @@ async fn finish(
             let tag = m.dest.tag.clone().unwrap_or_default();
             associations.extend(meta.kept(&full_path(run.registry, &m.dest.repository), &tag, &digest));
         }
+        let full = |repo: &str| full_path(run.registry, repo);
+        associations.extend(crate::operators::catalog_associations(run.dest.as_ref(), &run.catalogs, &full).await?);
         let prefix = crate::disk::ns_prefix(run.namespace);
         if let Some(c) = &meta.current {
             earlier = crate::disk::results::mapped_from_associations(&c.past_associations, run.registry, &prefix);
@@ -451,7 +489,13 @@ async fn finish(
         associations.extend(pruned.associations_left(&crate::prune::m2m_repo(run.registry)));
         prune = Some(pruned);
         let (md, digest) = meta
-            .record(epoch_now() as i64, opts.mirror_section.clone(), associations)
+            .record(
+                epoch_now() as i64,
+                opts.mirror_section.clone(),
+                associations,
+                crate::release::platforms_metadata(&plan),
+                crate::operators::past_operators(&plan),
+            )
             .await?;
         sequence = Some(md.sequence());
         uid = Some(md.uid.clone());

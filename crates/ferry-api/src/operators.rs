@@ -56,7 +56,7 @@ fn verified(body: BlobStream, expected: Digest, what: String) -> BlobStream {
     Box::pin(checked.chain(tail))
 }
 
-async fn copy_blob(
+pub(crate) async fn copy_blob(
     src: &dyn ImageSource,
     src_repo: &str,
     dest: &dyn ImageDestination,
@@ -77,7 +77,7 @@ async fn copy_blob(
     .await
 }
 
-async fn put_file_blob(dest: &dyn ImageDestination, repo: &str, l: &BuiltLayer) -> Result<()> {
+pub(crate) async fn put_file_blob(dest: &dyn ImageDestination, repo: &str, l: &BuiltLayer) -> Result<()> {
     if dest.has_blob(repo, &l.digest).await? {
         return Ok(());
     }
@@ -86,7 +86,7 @@ async fn put_file_blob(dest: &dyn ImageDestination, repo: &str, l: &BuiltLayer) 
     dest.put_blob(repo, &l.digest, Some(l.size), body).await
 }
 
-async fn get_config(src: &dyn ImageSource, repo: &str, d: &Digest) -> Result<Vec<u8>> {
+pub(crate) async fn get_config(src: &dyn ImageSource, repo: &str, d: &Digest) -> Result<Vec<u8>> {
     let (_, mut body) = src.get_blob(repo, d).await?;
     let mut buf = Vec::new();
     while let Some(c) = body.next().await {
@@ -143,6 +143,38 @@ async fn rebuild_platform(
     Ok(rebuilt.manifest)
 }
 
+/// What a catalog rebuild needs: the source index image (repository and pinned digest in
+/// `src`), the filtered FBC and where it goes. Mirror-to-mirror fills it from the plan,
+/// disk-to-mirror from the catalog the image set carries ([`crate::operators_disk`]).
+pub struct CatalogBuild<'a> {
+    /// `mirror.operators[].catalog` as written (for messages).
+    pub catalog: &'a str,
+    pub src_repo: &'a str,
+    pub pinned: &'a Digest,
+    /// Directory of the FBC in the image, without the leading `/`.
+    pub configs_dir: &'a str,
+    /// The filtered catalog in `WriteJSON` form.
+    pub index_json: &'a str,
+    pub target_tag: &'a str,
+}
+
+impl<'a> CatalogBuild<'a> {
+    pub fn of(pc: &'a PlannedCatalog) -> Result<Self> {
+        Ok(CatalogBuild {
+            catalog: &pc.catalog,
+            src_repo: &pc.source.repository,
+            pinned: pc
+                .source
+                .digest
+                .as_ref()
+                .ok_or_else(|| Error::Internal(format!("catalog {} was not pinned", pc.catalog)))?,
+            configs_dir: &pc.configs_dir,
+            index_json: &pc.index_json,
+            target_tag: &pc.target_tag,
+        })
+    }
+}
+
 /// Build and push the filtered catalog image of `pc` to `dest_repo:pc.target_tag`. Returns the
 /// digest of what the tag now points at.
 pub async fn push_catalog(
@@ -152,16 +184,23 @@ pub async fn push_catalog(
     dest_repo: &str,
     workdir: &Path,
 ) -> Result<Digest> {
-    let src_repo = &pc.source.repository;
-    let pinned = pc
-        .source
-        .digest
-        .as_ref()
-        .ok_or_else(|| Error::Internal(format!("catalog {} was not pinned", pc.catalog)))?;
+    push_catalog_build(src, dest, &CatalogBuild::of(pc)?, dest_repo, workdir).await
+}
+
+/// [`push_catalog`] from a [`CatalogBuild`].
+pub async fn push_catalog_build(
+    src: &dyn ImageSource,
+    dest: &dyn ImageDestination,
+    pc: &CatalogBuild<'_>,
+    dest_repo: &str,
+    workdir: &Path,
+) -> Result<Digest> {
+    let src_repo = pc.src_repo;
+    let pinned = pc.pinned;
     let top = src.get_manifest(src_repo, &pinned.to_string()).await?;
     std::fs::create_dir_all(workdir).map_err(|e| Error::io(workdir.display(), e))?;
-    let dir = pc.configs_dir.clone();
-    let index_json = pc.index_json.clone();
+    let dir = pc.configs_dir.to_string();
+    let index_json = pc.index_json.to_string();
     let wd = workdir.to_path_buf();
     let (wh, cfg) = tokio::task::spawn_blocking(move || -> Result<(BuiltLayer, BuiltLayer)> {
         let wh = whiteout_layer(&[&dir], &wd)?;
@@ -203,7 +242,7 @@ pub async fn push_catalog(
         // Pushed by digest already; the tag below points at it.
         new
     };
-    dest.put_manifest(dest_repo, &pc.target_tag, &result).await?;
+    dest.put_manifest(dest_repo, pc.target_tag, &result).await?;
     tracing::info!(catalog = %pc.catalog, target = %format!("{dest_repo}:{}", pc.target_tag), digest = %result.digest, "rebuilt catalog pushed");
     Ok(result.digest)
 }
@@ -211,15 +250,70 @@ pub async fn push_catalog(
 /// Push every planned catalog to `registry/namespace` (after its images were copied).
 pub async fn push_catalogs(
     plan: &Plan,
-    sources: &dyn Fn(&str) -> Arc<dyn ImageSource>,
+    sources: &dyn ferry_plan::SourceProvider,
     dest: &dyn ImageDestination,
     namespace: Option<&str>,
     workdir: &Path,
 ) -> Result<Vec<Digest>> {
     let mut out = Vec::new();
     for pc in &plan.catalogs {
-        let src = sources(&pc.source.registry);
+        let src = ferry_plan::operators::catalog_source(pc, sources)?;
         out.push(push_catalog(src.as_ref(), dest, pc, &target_repo(pc, namespace), workdir).await?);
+    }
+    Ok(out)
+}
+
+/// `pastMirror.operators` of a plan, in oc-mirror's form: per catalog the selected packages
+/// with each channel's lowest version (heads-only bookkeeping), the catalog as written and
+/// `imagePin` (the catalog pinned by digest).
+pub fn past_operators(plan: &Plan) -> Vec<serde_json::Value> {
+    plan.catalogs
+        .iter()
+        .map(|pc| {
+            serde_json::json!({
+                "packages": pc.include_config,
+                "catalog": pc.catalog,
+                "imagePin": pc.source.exact(),
+            })
+        })
+        .collect()
+}
+
+/// What earlier runs recorded in `pastMirror.operators`, per catalog (see
+/// [`ferry_plan::operators_remember`]). Entries that do not parse are ignored (they came from
+/// another tool's metadata and only widen heads-only ranges).
+pub fn remembered(previous: Option<&ferry_metadata::Metadata>) -> ferry_plan::operators_remember::Remembered {
+    let mut out = ferry_plan::operators_remember::Remembered::new();
+    for v in previous.iter().flat_map(|m| &m.past_mirror.operators) {
+        let Some(catalog) = v["catalog"].as_str() else {
+            continue;
+        };
+        if let Ok(p) = serde_json::from_value::<Vec<ferry_config::IncludePackage>>(v["packages"].clone()) {
+            out.insert(catalog.to_string(), p);
+        }
+    }
+    out
+}
+
+/// The associations of every pushed catalog, read back from the target (kind `operatorCatalog`,
+/// so pruning sees the rebuilt image). `path_of` gives the recorded path of a repository.
+pub async fn catalog_associations(
+    target: &dyn ImageSource,
+    pushed: &[(String, String, String, Digest)],
+    path_of: &dyn Fn(&str) -> String,
+) -> Result<Vec<ferry_metadata::Association>> {
+    let mut out = Vec::new();
+    for (name, repo, tag, digest) in pushed {
+        let what = format!("rebuilt catalog {repo}@{digest}");
+        let tree = crate::image_tree::ImageTree::fetch(target, repo, &digest.to_string(), &what).await?;
+        out.extend(ferry_metadata::associations_for(
+            name,
+            &path_of(repo),
+            Some(tag),
+            ferry_types::ImageKind::OperatorCatalog,
+            &tree.top,
+            &tree.children,
+        )?);
     }
     Ok(out)
 }
@@ -230,14 +324,24 @@ pub fn results_extras(plan: &Plan, registry: &str, namespace: Option<&str>) -> f
     let mut extras = ferry_manifests::ResultsExtras::new();
     let mut used: BTreeMap<String, usize> = BTreeMap::new();
     for pc in &plan.catalogs {
-        let base = catalog_source_name(&pc.target_repo);
-        let n = used.entry(base.clone()).or_insert(0);
-        let name = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
-        *n += 1;
         let image = format!("{registry}/{}:{}", target_repo(pc, namespace), pc.target_tag);
-        extras.add_manifest(format!("catalogSource-{name}.yaml"), catalog_source_yaml(&name, &image));
+        add_catalog_source(&mut extras, &mut used, &pc.target_repo, &image);
     }
     extras
+}
+
+/// One `catalogSource-<name>.yaml`, the name made unique over `used`.
+pub(crate) fn add_catalog_source(
+    extras: &mut ferry_manifests::ResultsExtras,
+    used: &mut BTreeMap<String, usize>,
+    target_repo: &str,
+    image: &str,
+) {
+    let base = catalog_source_name(target_repo);
+    let n = used.entry(base.clone()).or_insert(0);
+    let name = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
+    *n += 1;
+    extras.add_manifest(format!("catalogSource-{name}.yaml"), catalog_source_yaml(&name, image));
 }
 
 /// Plan `mirror.operators` into `plan`: bundle and related images join `images`, catalogs go
@@ -249,8 +353,10 @@ pub async fn plan_into(
     sources: &dyn ferry_plan::SourceProvider,
     blocked: &ferry_plan::BlockList,
     policy: ferry_plan::PlanPolicy,
+    remembered: &ferry_plan::operators_remember::Remembered,
 ) -> Result<()> {
-    let part = ferry_plan::operators::plan_operators(ops, sources, blocked, policy, skip_image_pin).await?;
+    let part =
+        ferry_plan::operators::plan_operators_with(ops, sources, blocked, policy, skip_image_pin, remembered).await?;
     for i in part.images {
         let dup = plan
             .images
@@ -265,18 +371,6 @@ pub async fn plan_into(
     plan.notes.extend(part.notes);
     plan.catalogs.extend(part.catalogs);
     Ok(())
-}
-
-/// Mirror-to-disk does not carry catalogs yet: refused, never half-done.
-pub fn refuse_on_disk(ops: &[ferry_config::Operator]) -> Result<()> {
-    if ops.is_empty() {
-        return Ok(());
-    }
-    Err(Error::InvalidConfig(
-        "mirror.operators: not supported in this build: operator catalogs in mirror-to-disk / disk-to-mirror (the filtered catalog does not travel in the archive yet). \
-         Mirror catalogs registry to registry (`ferry mirror --config … docker://…`), or remove mirror.operators for the disk run"
-            .into(),
-    ))
 }
 
 /// `ferry list operators --catalogs --version 4.x`: the Red Hat index images of a version (the

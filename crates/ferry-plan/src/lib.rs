@@ -12,7 +12,9 @@
 //!   Ferry matches the as-written form *and* the pinned form, so both kinds of pattern work.
 
 pub mod helm;
+pub mod oci_layout;
 pub mod operators;
+pub mod operators_remember;
 pub mod release;
 
 use ferry_types::{Digest, Error, ImageKind, ImageRef, ImageSource, Result};
@@ -88,6 +90,8 @@ pub struct Plan {
     /// Operator catalogs (their bundle and related images are in `images`): source pin,
     /// rebuilt target, filtered FBC, dependencies pulled in.
     pub catalogs: Vec<operators::PlannedCatalog>,
+    /// `graph: true`: the graph-data image to build (its base image is in `images`).
+    pub graph: Option<release::PlannedGraph>,
 }
 
 /// How planning treats images that cannot be resolved.

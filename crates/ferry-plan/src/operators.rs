@@ -12,6 +12,10 @@
 //!   still resolved so it can be copied by digest). Destination: the full source path under the
 //!   target namespace; the tag is the source's tag, or `%x` of FNV-32a of the pull spec as
 //!   written in the (pinned) catalog. Multi-arch images are copied whole.
+//! * `oci://DIR` catalogs are read from the OCI layout ([`crate::oci_layout`]) through the same
+//!   reader; their references name the pseudo registry `oci` and [`catalog_source`] routes them.
+//! * Heads-only parts of a filter start at the versions earlier runs recorded
+//!   ([`crate::operators_remember`], [`plan_operators_with`]).
 
 use crate::{BlockList, BlockedImage, PlanFailure, PlanPolicy, PlannedImage, SourceProvider};
 use ferry_catalog::images::{catalog_images, catalog_target, operator_image_tag, CatalogImageKind};
@@ -53,6 +57,50 @@ pub struct PlannedCatalog {
     /// What was selected, per package and channel (lowest version kept), for
     /// `pastMirror.operators[].packages` (heads-only bookkeeping, as oc-mirror records it).
     pub include_config: Vec<ferry_config::IncludePackage>,
+    /// The OCI layout of an `oci://` catalog (its `source` then names the pseudo registry
+    /// [`crate::oci_layout::OCI_REGISTRY`]; the image is read from this folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oci_layout: Option<std::path::PathBuf>,
+}
+
+/// The source of a planned catalog image: its OCI layout, or the registry through `sources`.
+pub fn catalog_source(pc: &PlannedCatalog, sources: &dyn SourceProvider) -> Result<Arc<dyn ImageSource>> {
+    match &pc.oci_layout {
+        Some(dir) => Ok(Arc::new(crate::oci_layout::OciLayout::open(&dir.to_string_lossy())?)),
+        None => Ok(sources.source(&pc.source.registry)),
+    }
+}
+
+/// The pseudo reference of an `oci://` catalog: registry [`crate::oci_layout::OCI_REGISTRY`],
+/// repository = the layout folder's name (lower-cased, other characters as `-`).
+fn oci_ref(layout: &crate::oci_layout::OciLayout) -> ImageRef {
+    let base = layout
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| layout.root.clone())
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let mut name: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name = name.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
+    if name.is_empty() {
+        name = "catalog".into();
+    }
+    ImageRef {
+        registry: crate::oci_layout::OCI_REGISTRY.into(),
+        repository: name,
+        tag: None,
+        digest: None,
+    }
 }
 
 /// Everything the operator sections add to a plan.
@@ -266,6 +314,7 @@ fn include_config(cat: &Catalog) -> Vec<ferry_config::IncludePackage> {
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn plan_one(
     idx: usize,
     op: &Operator,
@@ -273,17 +322,38 @@ async fn plan_one(
     blocked: &BlockList,
     policy: PlanPolicy,
     skip_image_pin: bool,
+    remembered: &crate::operators_remember::Remembered,
     out: &mut OperatorPlan,
 ) -> Result<()> {
     let at = format!("mirror.operators[{idx}] (catalog {})", op.catalog);
-    if op.is_oci() {
-        return Err(Error::InvalidConfig(format!("{at}: not supported in this build: catalogs from OCI layouts (oci://); push the catalog to a registry and name it there")));
-    }
-    let r = ImageRef::parse(&op.catalog)
-        .map_err(|e| Error::InvalidReference(format!("{at}: {}: {}", e.input, e.reason)))?;
-    let src = sources.source(&r.registry);
+    // oci:// catalogs are read from the layout on disk through the same reader and filter.
+    let (r, src, oci_layout): (ImageRef, Arc<dyn ImageSource>, _) = if op.is_oci() {
+        let layout = crate::oci_layout::OciLayout::open(&op.catalog).map_err(|e| match e {
+            Error::NotFound { what, hint } => Error::NotFound {
+                what: format!("{at}: {what}"),
+                hint,
+            },
+            other => other,
+        })?;
+        let root = layout.root.clone();
+        (oci_ref(&layout), Arc::new(layout), Some(root))
+    } else {
+        let r = ImageRef::parse(&op.catalog)
+            .map_err(|e| Error::InvalidReference(format!("{at}: {}: {}", e.input, e.reason)))?;
+        let src = sources.source(&r.registry);
+        (r, src, None)
+    };
     let (pinned, _top, dir, cat) = read_catalog(&src, &r).await?;
-    let result = ferry_catalog::filter(&cat, &catalog_filter(op)).map_err(|e| e.in_catalog(&op.catalog))?;
+    let mut cfilter = catalog_filter(op);
+    if let Some(past) = remembered.get(&op.catalog) {
+        if crate::operators_remember::apply(&mut cfilter, &cat, past) {
+            out.notes.push(format!(
+                "catalog {}: heads-only channels start at the versions earlier runs selected (pastMirror.operators)",
+                op.catalog
+            ));
+        }
+    }
+    let result = ferry_catalog::filter(&cat, &cfilter).map_err(|e| e.in_catalog(&op.catalog))?;
     for u in &result.unresolved {
         out.notes.push(format!(
             "catalog {}: {} (required by {}) is not provided by this catalog; OLM must find it in another catalog on the cluster",
@@ -425,6 +495,7 @@ async fn plan_one(
         dependencies: result.dependencies,
         unresolved: result.unresolved,
         default_channel_changes: result.default_channel_changes,
+        oci_layout,
     });
     Ok(())
 }
@@ -437,9 +508,22 @@ pub async fn plan_operators(
     policy: PlanPolicy,
     skip_image_pin: bool,
 ) -> Result<OperatorPlan> {
+    plan_operators_with(ops, sources, blocked, policy, skip_image_pin, &Default::default()).await
+}
+
+/// [`plan_operators`] with what earlier runs remembered of heads-only catalogs (see
+/// [`crate::operators_remember`]).
+pub async fn plan_operators_with(
+    ops: &[Operator],
+    sources: &dyn SourceProvider,
+    blocked: &BlockList,
+    policy: PlanPolicy,
+    skip_image_pin: bool,
+    remembered: &crate::operators_remember::Remembered,
+) -> Result<OperatorPlan> {
     let mut out = OperatorPlan::default();
     for (i, op) in ops.iter().enumerate() {
-        plan_one(i, op, sources, blocked, policy, skip_image_pin, &mut out).await?;
+        plan_one(i, op, sources, blocked, policy, skip_image_pin, remembered, &mut out).await?;
     }
     let mut seen = std::collections::BTreeSet::new();
     out.images

@@ -266,3 +266,80 @@ pub async fn rewrite_catalog_images(server: &RegistryServer, text: &str, seed: u
     }
     out
 }
+
+/// Save an image of `server` (an index with its children, or one manifest) as an OCI image
+/// layout in `dir` (`oci-layout`, `index.json` naming it `tag`, `blobs/sha256/…`), the form
+/// `skopeo copy … oci:DIR` writes, for `oci://` catalog tests. Plain HTTP, no code under test.
+pub async fn save_oci_layout(server: &RegistryServer, repo: &str, tag: &str, dir: &std::path::Path) -> Digest {
+    let base = server.base_url();
+    let http = reqwest::Client::new();
+    let get = |url: String, accept: bool| {
+        let mut r = http.get(url);
+        if accept {
+            r = r.header(
+                "accept",
+                "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, \
+                 application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json",
+            );
+        }
+        if let Some((u, p)) = server.credentials() {
+            r = r.basic_auth(u, Some(p));
+        }
+        r
+    };
+    let blobs = dir.join("blobs").join("sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let save = |bytes: &[u8]| {
+        let d = Digest::of(bytes);
+        std::fs::write(blobs.join(d.hex()), bytes).unwrap();
+        d
+    };
+    let fetch_manifest = |reference: String| {
+        let url = format!("{base}/v2/{repo}/manifests/{reference}");
+        let req = get(url.clone(), true);
+        async move {
+            let resp = req.send().await.expect("GET manifest");
+            assert_eq!(resp.status().as_u16(), 200, "GET {url}");
+            let mt = resp.headers()["content-type"].to_str().unwrap().to_string();
+            (resp.bytes().await.unwrap().to_vec(), mt)
+        }
+    };
+    let (top, top_type) = fetch_manifest(tag.to_string()).await;
+    let top_digest = save(&top);
+    let v: serde_json::Value = serde_json::from_slice(&top).unwrap();
+    let mut singles = Vec::new();
+    for c in v["manifests"].as_array().cloned().unwrap_or_default() {
+        let (m, _) = fetch_manifest(c["digest"].as_str().unwrap().to_string()).await;
+        save(&m);
+        singles.push(m);
+    }
+    if singles.is_empty() {
+        singles.push(top.clone());
+    }
+    for m in singles {
+        let mv: serde_json::Value = serde_json::from_slice(&m).unwrap();
+        let mut descs = vec![mv["config"].clone()];
+        descs.extend(mv["layers"].as_array().cloned().unwrap_or_default());
+        for d in descs {
+            let digest = d["digest"].as_str().unwrap();
+            let resp = get(format!("{base}/v2/{repo}/blobs/{digest}"), false)
+                .send()
+                .await
+                .expect("GET blob");
+            assert_eq!(resp.status().as_u16(), 200, "GET blob {digest}");
+            let got = save(&resp.bytes().await.unwrap());
+            assert_eq!(got.to_string(), digest);
+        }
+    }
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let index = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": top_type, "digest": top_digest.to_string(), "size": top.len(),
+            "annotations": {"org.opencontainers.image.ref.name": tag}
+        }]
+    });
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    top_digest
+}

@@ -17,9 +17,12 @@ mod catalog;
 mod fixtures;
 pub mod httpd;
 mod image;
+pub mod presigned;
 mod server;
 
-pub use catalog::{catalog_image_refs, push_catalog_image, rewrite_catalog_images, PushedCatalog, CONFIGS_LABEL};
+pub use catalog::{
+    catalog_image_refs, push_catalog_image, rewrite_catalog_images, save_oci_layout, PushedCatalog, CONFIGS_LABEL,
+};
 pub use fixtures::{fixture, fixtures};
 
 pub use image::{

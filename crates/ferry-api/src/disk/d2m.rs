@@ -140,6 +140,10 @@ async fn import_set(
     let mut planned = Vec::new();
     let mut absent = Vec::new();
     for a in &tops {
+        // Catalog source images are not pushed as they are: they are rebuilt below.
+        if crate::operators_disk::is_catalog_source(a) {
+            continue;
+        }
         let by_id = format!("v2/{}/manifests/{}", a.path, a.id);
         let by_tag = format!("v2/{}/manifests/{}", a.path, a.tag_symlink);
         let source_ref = if set.resolve(&by_id).is_some() {
@@ -281,6 +285,21 @@ async fn import_set(
     // with --skip-metadata-check) pushes it.
     let mut recorded = md.clone();
     drop_images(&mut recorded, &left_out);
+    // Operator catalogs: rebuilt from the set and pushed only now that every image is there.
+    let catalogs = crate::operators_disk::import(
+        &crate::operators_disk::ImportCtx {
+            set: &set,
+            source: source.as_ref(),
+            target: target.source.as_ref(),
+            dest: target.dest.as_ref(),
+            registry,
+            prefix: &prefix,
+            workdir: &opts.workspace.join("catalogs"),
+        },
+        &mut recorded,
+        failed.is_empty(),
+    )
+    .await?;
     let earlier = current
         .as_ref()
         .map(|c| mapped_from_associations(&c.past_associations, registry, &prefix))
@@ -305,6 +324,12 @@ async fn import_set(
     }
     let pruned = prune.as_ref().map(|p| p.removed.clone()).unwrap_or_default();
     let images = cumulative_images(&earlier, &this_run, &pruned);
+    // graph: true: the graph-data image, built from the set's tarball on the base image in the target.
+    let any_release = recorded
+        .past_associations
+        .iter()
+        .any(|a| a.kind == ferry_types::ImageKind::OcpRelease);
+    let graph = crate::release_graph::import(&set, &target, &prefix, &opts.workspace, any_release).await?;
     let mut extras = results_extras(&ResultsContext {
         set: Some(&set),
         metadata: &recorded,
@@ -313,6 +338,8 @@ async fn import_set(
     })?;
     // Helm charts the set carries stay in the workspace (`charts/`) and are listed in the results.
     extras.extend(crate::helm::import_results(&set, &opts.workspace.join("charts"))?);
+    extras.extend(catalogs.extras);
+    extras.extend(graph);
     let written = ferry_manifests::write_results(&opts.workspace, epoch_now(), &images, &extras)
         .map_err(|e| Error::io(opts.workspace.display(), e))?;
     let metadata_image = if md.single_use {

@@ -34,6 +34,8 @@ pub struct M2dRequest<'a> {
     pub extra_files: Vec<(String, PathBuf)>,
     /// `pastMirror.platforms` to record (heads-only release channels, see [`crate::release`]).
     pub platforms: Vec<serde_json::Value>,
+    /// `pastMirror.operators` to record (catalogs, see [`crate::operators::past_operators`]).
+    pub operators: Vec<serde_json::Value>,
 }
 
 /// Where a mirror-to-disk dry run writes its mapping (oc-mirror's `<dir>/oc-mirror-workspace`).
@@ -148,6 +150,7 @@ pub async fn mirror_to_disk_with(
 
     let mut next = base.next_run(epoch_now() as i64, req.mirror_section, set.associations.clone());
     next.past_mirror.platforms = req.platforms.clone();
+    next.past_mirror.operators = req.operators.clone();
     let plan_key = {
         let mut key = serde_json::to_vec(&set.associations).expect("json");
         key.extend_from_slice(format!("|{seq}|{}|{limit}", opts.ignore_history).as_bytes());
@@ -214,12 +217,14 @@ pub async fn mirror_to_disk_with(
     for (archive_path, file) in &req.extra_files {
         writer.add_file(archive_path, file).await?;
     }
-    let stats = writer.finish().await?;
+    let mut stats = writer.finish().await?;
     if !failures.is_empty() {
-        // Part 000000 already lists them; the backend must not, or the next sequence would
-        // think they were shipped and never carry them. The import finds them neither in the
-        // set nor on the target and reports them instead of claiming them.
+        // Neither part 000000 (written before the copy, so it listed them) nor the backend may
+        // count them as shipped, or the import would claim them and the next sequence would
+        // never carry them: the set's metadata is corrected in place, then the backend gets the
+        // same.
         drop_images(&mut next, &failed_paths);
+        ferry_archive::rewrite_set_metadata(dir, seq, &next.to_json(), &mut stats.parts)?;
         left.failed.extend(failures);
     }
     req.store.write(&next).await?;
@@ -285,7 +290,6 @@ pub async fn mirror_selection_to_disk(
     progress: ProgressSink,
     cancel: CancellationToken,
 ) -> Result<DiskReport> {
-    crate::operators::refuse_on_disk(&selection.operators)?;
     let client = build_client(&opts.registry, None)?;
     let mopts = MirrorOptions {
         registry: opts.registry.clone(),
@@ -297,7 +301,10 @@ pub async fn mirror_selection_to_disk(
     };
     // Heads-only release channels continue from the minimum the previous run remembered.
     let previous = metadata_store(cfg, &client)?.read().await?;
-    let selection = &crate::release::with_remembered(selection, previous.as_ref());
+    let mut remembered = crate::release::with_remembered(selection, previous.as_ref());
+    // Heads-only catalogs likewise start where earlier runs started (pastMirror.operators).
+    remembered.remembered_operators = crate::operators::remembered(previous.as_ref());
+    let selection = &remembered;
     let plan = crate::mirror::plan(selection, &client, &mopts).await?;
     let (mut plan_failed, mut plan_skipped) = (Vec::new(), Vec::new());
     for f in &plan.failures {
@@ -316,11 +323,20 @@ pub async fn mirror_selection_to_disk(
         .archive_size_bytes
         .unwrap_or_else(|| cfg.archive_size.filter(|s| *s > 0).unwrap_or(DEFAULT_ARCHIVE_SIZE_GIB) * GIB);
     let mirror = serde_json::to_value(&cfg.mirror).map_err(|e| Error::Internal(format!("mirror section: {e}")))?;
-    let provider = |host: &str| Arc::new(client.registry(host)) as Arc<dyn ImageSource>;
+    let registry_provider = |host: &str| Arc::new(client.registry(host)) as Arc<dyn ImageSource>;
+    let provider = crate::operators_disk::with_layouts(&plan, &registry_provider)?;
     let mut extra_files = crate::release::stage_signatures(&plan, &dir.join("oc-mirror-workspace"))?;
     extra_files.extend(crate::helm::archive_files(&plan));
+    let http = crate::release::http_options(&opts.registry);
+    let workspace = dir.join("oc-mirror-workspace");
+    extra_files.extend(crate::release_graph::stage_for_archive(&plan, &workspace, &http, opts.dry_run).await?);
+    // Catalogs: the filtered FBC and a pointer as files, the source index image as an image.
+    let staged = crate::operators_disk::stage(&plan, &dir.join("oc-mirror-workspace"))?;
+    extra_files.extend(staged.files);
+    let mut images = plan.images.clone();
+    images.extend(staged.images);
     let req = M2dRequest {
-        plan: &plan.images,
+        plan: &images,
         sources: &provider,
         dir,
         store: &store,
@@ -330,6 +346,7 @@ pub async fn mirror_selection_to_disk(
         plan_skipped,
         extra_files,
         platforms: crate::release::platforms_metadata(&plan),
+        operators: crate::operators::past_operators(&plan),
     };
     mirror_to_disk_with(req, opts, progress, cancel).await
 }

@@ -123,11 +123,27 @@ pub(super) fn plan_set(fetched: &[Fetched], base: &Metadata, opts: &DiskOptions,
             &f.children,
         )?);
     }
-    let past = if opts.ignore_history {
+    let mut past = if opts.ignore_history {
         BTreeSet::new()
     } else {
         base.past_digests()
     };
+    // A catalog's source index image is rebuilt on import, which needs its manifests and
+    // config: those travel in every set (its layers only when new). See crate::operators_disk.
+    for f in fetched
+        .iter()
+        .filter(|f| f.plan.kind == ferry_types::ImageKind::OperatorCatalog)
+    {
+        for m in std::iter::once(&f.top).chain(&f.children) {
+            past.remove(&m.digest.to_string());
+            if let Some(c) = ferry_types::media::ManifestView::parse(&m.bytes)
+                .ok()
+                .and_then(|v| v.config)
+            {
+                past.remove(&c.digest);
+            }
+        }
+    }
     let past_tags: BTreeSet<(&str, &str, &str)> = base
         .past_associations
         .iter()
@@ -139,6 +155,7 @@ pub(super) fn plan_set(fetched: &[Fetched], base: &Metadata, opts: &DiskOptions,
             let f = &fetched[i];
             let digest = f.top.digest.to_string();
             opts.ignore_history
+                || f.plan.kind == ferry_types::ImageKind::OperatorCatalog
                 || !past_tags.contains(&(f.plan.dest_repo.as_str(), f.plan.dest_tag.as_str(), digest.as_str()))
         })
         .collect();

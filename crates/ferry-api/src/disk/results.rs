@@ -39,10 +39,12 @@ fn dest_repository(a: &Association, registry: &str, prefix: &str) -> String {
 }
 
 /// One mapped image per top-level association (children of lists are covered by their list).
+/// Catalog images are left out, as oc-mirror leaves them out of the mapping: the rebuilt
+/// catalog is not a mirror of its source (its CatalogSource names it).
 pub fn mapped_from_associations(assocs: &[Association], registry: &str, prefix: &str) -> Vec<MappedImage> {
     assocs
         .iter()
-        .filter(|a| !a.is_child())
+        .filter(|a| !a.is_child() && a.kind != ImageKind::OperatorCatalog)
         .map(|a| {
             let digest = Digest::parse(&a.id).ok();
             let mut source = ImageRef::parse(&a.name).unwrap_or_else(|_| ImageRef {

@@ -1,0 +1,241 @@
+//! Operator catalogs on the disk path: what travels in the image set, and the rebuild on import.
+//!
+//! **Mirror-to-disk** ([`stage`]): for every planned catalog the set carries
+//! - `catalogs/<registry>/<repository>/<tag | digest hex>/index/index.json`: the filtered
+//!   catalog in `declcfg.WriteJSON` form, where oc-mirror v1 writes it;
+//! - `catalogs/…/ferry-catalog.json` ([`CatalogPointer`]): the catalog as written, its pin, the
+//!   configs directory, the rebuilt image's repository and tag, and where the source index image
+//!   is in the set's `v2/` store;
+//! - the source index image itself, every platform, as an image of kind `operatorCatalog` under
+//!   `v2/<target repository>` (not as oc-mirror's `catalogs/…/layout/` OCI layout: in `v2/` its
+//!   blobs are de-duplicated and, in later sequences, not shipped again; its manifests and
+//!   config always are, since the import cannot rebuild without them). oc-mirror therefore
+//!   cannot rebuild a Ferry set's catalogs (it finds `index/` but no `layout/`).
+//!
+//! **Disk-to-mirror** ([`import`]): after every other image of the set was pushed, each catalog
+//! is rebuilt from the set (source layers, from the set or, when an earlier sequence shipped
+//! them, from the target; a whiteout of the configs directory; the filtered FBC; labels and
+//! `Cmd` replaced; [`crate::operators::push_catalog_build`]) and pushed to
+//! `<registry>/<ns>/<target repository>:<target tag>`; nothing reaches the source registry.
+//! The source association is replaced in the recorded metadata by the rebuilt image's (so
+//! pruning and later sequences see what is really on the target) and the results get
+//! `catalogSource-<name>.yaml`.
+
+use crate::operators::{add_catalog_source, push_catalog_build, CatalogBuild};
+use ferry_archive::ArchiveSet;
+use ferry_metadata::Metadata;
+use ferry_plan::{Plan, PlannedImage};
+use ferry_types::{Digest, Error, ImageDestination, ImageKind, ImageSource, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// File name of the pointer next to `index/`.
+pub const POINTER_FILE: &str = "ferry-catalog.json";
+
+/// How the import finds and rebuilds one catalog of the set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogPointer {
+    /// `mirror.operators[].catalog` as written.
+    pub catalog: String,
+    /// The source catalog pinned by digest (oc-mirror's `imagePin`).
+    pub image_pin: String,
+    /// Repository of the source index image in the set's `v2/` store.
+    pub archive_repo: String,
+    /// Digest of its top manifest.
+    pub archive_digest: String,
+    /// FBC directory inside the image (no leading `/`).
+    pub configs_dir: String,
+    /// Rebuilt catalog: repository under the target namespace, and tag.
+    pub target_repo: String,
+    pub target_tag: String,
+}
+
+/// The `catalogs/…` folder of a catalog in the set, as oc-mirror names it.
+pub fn catalog_dir(source: &ferry_types::ImageRef) -> String {
+    let leaf = match (&source.tag, &source.digest) {
+        (Some(t), _) => t.clone(),
+        (None, Some(d)) => d.hex().to_string(),
+        (None, None) => "latest".into(),
+    };
+    format!("catalogs/{}/{}/{leaf}", source.registry, source.repository)
+}
+
+/// What mirror-to-disk adds to a set for the plan's catalogs.
+#[derive(Default)]
+pub struct Staged {
+    /// The source index images, to pack as images (kind `operatorCatalog`).
+    pub images: Vec<PlannedImage>,
+    /// (archive path, staged file) pairs for the writer.
+    pub files: Vec<(String, PathBuf)>,
+}
+
+/// Stage the catalogs of `plan` under `workspace` (the files must stay until the set is written).
+pub fn stage(plan: &Plan, workspace: &Path) -> Result<Staged> {
+    let mut out = Staged::default();
+    for pc in &plan.catalogs {
+        let digest = pc
+            .source
+            .digest
+            .clone()
+            .ok_or_else(|| Error::Internal(format!("catalog {} was not pinned", pc.catalog)))?;
+        let dir = catalog_dir(&pc.source);
+        let pointer = CatalogPointer {
+            catalog: pc.catalog.clone(),
+            image_pin: pc.source.exact(),
+            archive_repo: pc.target_repo.clone(),
+            archive_digest: digest.to_string(),
+            configs_dir: pc.configs_dir.clone(),
+            target_repo: pc.target_repo.clone(),
+            target_tag: pc.target_tag.clone(),
+        };
+        let mut pointer_json = serde_json::to_vec_pretty(&pointer).expect("pointer serialises");
+        pointer_json.push(b'\n');
+        for (rel, body) in [
+            (format!("{dir}/index/index.json"), pc.index_json.as_bytes().to_vec()),
+            (format!("{dir}/{POINTER_FILE}"), pointer_json),
+        ] {
+            let file = workspace.join(&rel);
+            let parent = file.parent().expect("staged file has a parent");
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display(), e))?;
+            std::fs::write(&file, body).map_err(|e| Error::io(file.display(), e))?;
+            out.files.push((rel, file));
+        }
+        out.images.push(PlannedImage {
+            requested: pc.source.clone(),
+            source: pc.source.clone(),
+            dest_repo: pc.target_repo.clone(),
+            dest_tag: pc.target_tag.clone(),
+            kind: ImageKind::OperatorCatalog,
+        });
+    }
+    Ok(out)
+}
+
+/// The source provider of a mirror-to-disk run: `oci://` catalogs come from their layouts,
+/// everything else from `base`.
+pub fn with_layouts<'a>(
+    plan: &Plan,
+    base: &'a dyn ferry_plan::SourceProvider,
+) -> Result<impl Fn(&str) -> Arc<dyn ImageSource> + Send + Sync + 'a> {
+    let mut layouts = ferry_plan::oci_layout::OciLayouts::default();
+    for pc in &plan.catalogs {
+        if let Some(dir) = &pc.oci_layout {
+            let l = ferry_plan::oci_layout::OciLayout::open(&dir.to_string_lossy())?;
+            layouts.by_repo.insert(pc.source.repository.clone(), l);
+        }
+    }
+    let layouts: Arc<dyn ImageSource> = Arc::new(layouts);
+    Ok(move |host: &str| {
+        if host == ferry_plan::oci_layout::OCI_REGISTRY {
+            layouts.clone()
+        } else {
+            base.source(host)
+        }
+    })
+}
+
+/// The catalogs a set carries.
+pub fn pointers(set: &ArchiveSet) -> Result<Vec<(String, CatalogPointer)>> {
+    let mut out = Vec::new();
+    for name in set.files("catalogs/") {
+        let Some(dir) = name.strip_suffix(&format!("/{POINTER_FILE}")) else {
+            continue;
+        };
+        let bytes = set.read_small(&name, 1 << 20)?;
+        let p: CatalogPointer = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Archive(format!("{} in {}: {e}", name, set.origin.display())))?;
+        out.push((dir.to_string(), p));
+    }
+    Ok(out)
+}
+
+/// Whether an association is a catalog's source index image (top or child) in this set.
+pub fn is_catalog_source(a: &ferry_metadata::Association) -> bool {
+    a.kind == ImageKind::OperatorCatalog
+}
+
+/// What an import did with the set's catalogs.
+#[derive(Default)]
+pub struct Imported {
+    /// (catalog as written, `registry/repo:tag`, digest) of every rebuilt catalog pushed.
+    pub pushed: Vec<(String, String, Digest)>,
+    pub extras: ferry_manifests::ResultsExtras,
+}
+
+/// Where the import's catalogs go and what they are read from.
+pub struct ImportCtx<'a> {
+    pub set: &'a ArchiveSet,
+    /// The set as an image source (blobs of earlier sequences from the target).
+    pub source: &'a dyn ImageSource,
+    pub target: &'a dyn ImageSource,
+    pub dest: &'a dyn ImageDestination,
+    pub registry: &'a str,
+    /// Target namespace with a trailing `/`, or empty.
+    pub prefix: &'a str,
+    pub workdir: &'a Path,
+}
+
+/// Rebuild and push every catalog the set carries (call after its images were pushed), then
+/// swap the source associations in `recorded` for the rebuilt images'. With `push == false`
+/// (some image failed) nothing is pushed and the catalogs' associations leave `recorded`: the
+/// target must never serve a catalog that names images it does not have.
+pub async fn import(ctx: &ImportCtx<'_>, recorded: &mut Metadata, push: bool) -> Result<Imported> {
+    let mut out = Imported::default();
+    let ptrs = pointers(ctx.set)?;
+    let sources: std::collections::BTreeSet<String> = ptrs.iter().map(|(_, p)| p.archive_repo.clone()).collect();
+    let drop_sources = |md: &mut Metadata| {
+        let keep = |a: &ferry_metadata::Association| !(is_catalog_source(a) && sources.contains(&a.path));
+        md.past_mirror.associations.retain(keep);
+        md.past_associations.retain(keep);
+    };
+    if !push {
+        for (_, p) in &ptrs {
+            tracing::warn!(catalog = %p.catalog, "catalog not rebuilt: some of its images failed to import");
+        }
+        drop_sources(recorded);
+        return Ok(out);
+    }
+    let mut used = BTreeMap::new();
+    let mut pushed = Vec::new();
+    for (dir, p) in &ptrs {
+        let index_name = format!("{dir}/index/index.json");
+        let index = ctx.set.read_small(&index_name, 1 << 30)?;
+        let index_json = String::from_utf8(index)
+            .map_err(|e| Error::Archive(format!("{index_name} in {}: not UTF-8: {e}", ctx.set.origin.display())))?;
+        let pinned = Digest::parse(&p.archive_digest)
+            .map_err(|e| Error::Archive(format!("{dir}/{POINTER_FILE}: archiveDigest: {e}")))?;
+        let build = CatalogBuild {
+            catalog: &p.catalog,
+            src_repo: &p.archive_repo,
+            pinned: &pinned,
+            configs_dir: &p.configs_dir,
+            index_json: &index_json,
+            target_tag: &p.target_tag,
+        };
+        let repo = format!("{}{}", ctx.prefix, p.target_repo);
+        let digest = push_catalog_build(ctx.source, ctx.dest, &build, &repo, ctx.workdir)
+            .await
+            .map_err(|e| {
+                Error::Archive(format!(
+                    "catalog {} ({dir}): rebuild for {}/{repo}: {e}",
+                    p.catalog, ctx.registry
+                ))
+            })?;
+        let image = format!("{}/{repo}:{}", ctx.registry, p.target_tag);
+        add_catalog_source(&mut out.extras, &mut used, &p.target_repo, &image);
+        out.pushed.push((p.catalog.clone(), image, digest.clone()));
+        pushed.push((p.image_pin.clone(), repo, p.target_tag.clone(), digest));
+    }
+    let prefix = ctx.prefix.to_string();
+    let path_of = move |repo: &str| repo.strip_prefix(&prefix).unwrap_or(repo).to_string();
+    let assocs = crate::operators::catalog_associations(ctx.target, &pushed, &path_of).await?;
+    drop_sources(recorded);
+    recorded.past_mirror.associations.extend(assocs.iter().cloned());
+    recorded.past_associations.extend(assocs);
+    recorded.past_associations.sort();
+    recorded.past_associations.dedup();
+    Ok(out)
+}
