@@ -84,10 +84,12 @@
 //! index, falling back to another source (the target registry) for blobs of earlier sequences.
 
 mod files;
+mod metadata_fix;
 mod reader;
 mod verify;
 mod writer;
 
+pub use metadata_fix::rewrite_set_metadata;
 pub use reader::sniff_media_type;
 pub use reader::{ArchiveSet, ArchiveSource, EntryLoc, PartFile};
 pub use verify::{describe, describe_set, verify_set, DescribedImage, Description, VerifyReport};
