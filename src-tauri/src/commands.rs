@@ -44,8 +44,10 @@ pub fn image_set_template() -> String {
 }
 
 #[tauri::command]
-pub async fn validate_image_set(yaml: String) -> CmdResult<Vec<Diagnostic>> {
-    blocking(move || Ok(wf::validate_image_set(&yaml))).await
+pub async fn validate_image_set(yaml: String, config_path: Option<String>) -> CmdResult<Vec<Diagnostic>> {
+    // With the file's path: what a run of this saved (or unsaved) set would refuse is flagged too.
+    let at = config_path.filter(|p| !p.is_empty()).map(PathBuf::from);
+    blocking(move || Ok(ferry_api::app_validate::validate_image_set_at(&yaml, at.as_deref()))).await
 }
 
 #[tauri::command]
@@ -69,11 +71,19 @@ pub async fn load_results(dir: String) -> CmdResult<ResultsView> {
 }
 
 #[tauri::command]
-pub async fn plan_dry_run(yaml: String, destination: Option<String>) -> CmdResult<PlanSummary> {
+pub async fn plan_dry_run(
+    yaml: String,
+    destination: Option<String>,
+    config_path: Option<String>,
+) -> CmdResult<PlanSummary> {
     let dest = destination.filter(|d| !d.trim().is_empty()).map(PathBuf::from);
+    let at = config_path.filter(|p| !p.is_empty()).map(PathBuf::from);
     // On the blocking pool with its own block_on, like the jobs: the planners' futures need not
     // be Send (the release and helm planners hold non-Send borrows across awaits).
-    blocking(move || tokio::runtime::Handle::current().block_on(wf::plan_summary(&yaml, dest.as_deref()))).await
+    blocking(move || {
+        tokio::runtime::Handle::current().block_on(wf::plan_summary_at(&yaml, at.as_deref(), dest.as_deref()))
+    })
+    .await
 }
 
 fn start_export(
@@ -142,7 +152,10 @@ pub fn resumable_jobs(app: AppHandle, jobs: State<'_, Arc<Jobs>>) -> CmdResult<V
     if jobs.is_running_any() {
         return Ok(vec![]);
     }
-    Ok(vec![history::pending_entry(&p)])
+    // What the interrupted export left on the media (the offer shows it; the resume keeps it).
+    let mut entry = history::pending_entry(&p);
+    entry.bytes = crate::runs::bytes_on_media(std::path::Path::new(&p.folder));
+    Ok(vec![entry])
 }
 
 #[tauri::command]

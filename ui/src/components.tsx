@@ -1,21 +1,30 @@
 // Pieces shared by the screens: the error alert that offers a fix, the folder picker (native
-// dialog plus a typed path, so keyboard users and WebDriver tests can use it), and job progress.
+// dialog plus a typed path, so keyboard users and WebDriver tests can use it), job progress, and
+// the look helpers (truncated digests with copy, empty states with a next action, skeletons,
+// toasts).
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import {
   ActionGroup,
   Alert,
+  AlertActionCloseButton,
   AlertActionLink,
+  AlertGroup,
   Button,
   DescriptionList,
   DescriptionListDescription,
   DescriptionListGroup,
   DescriptionListTerm,
+  EmptyState,
+  EmptyStateActions,
+  EmptyStateBody,
+  EmptyStateFooter,
   ExpandableSection,
   FormGroup,
   InputGroup,
   InputGroupItem,
   Progress,
   ProgressMeasureLocation,
+  Skeleton,
   TextInput,
 } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
@@ -225,7 +234,7 @@ export function JobProgressView({ job, onCancel }: { job: JobState; onCancel: ()
           <Thead>
             <Tr>
               <Th>Part</Th>
-              <Th>Written</Th>
+              <Th>Bytes</Th>
               <Th>Done</Th>
             </Tr>
           </Thead>
@@ -233,7 +242,7 @@ export function JobProgressView({ job, onCancel }: { job: JobState; onCancel: ()
             {p.parts.map((x) => (
               <Tr key={x.name}>
                 <Td className="ferry-mono">{x.name}</Td>
-                <Td>{formatBytes(x.bytesDone)}</Td>
+                <Td>{x.bytesTotal !== null ? `${formatBytes(x.bytesDone)} of ${formatBytes(x.bytesTotal)}` : formatBytes(x.bytesDone)}</Td>
                 <Td>{x.done ? "yes" : "…"}</Td>
               </Tr>
             ))}
@@ -288,5 +297,104 @@ export function Section({ title, open = true, children }: { title: string; open?
     <ExpandableSection toggleText={title} isExpanded={expanded} onToggle={(_e, v) => setExpanded(v)} isIndented>
       {children}
     </ExpandableSection>
+  );
+}
+
+/** A long digest shown as its algorithm and first 12 hex digits, with a copy button for the whole. */
+export function Digest({ value }: { value: string }) {
+  const [copied, setCopied] = useState(false);
+  const [alg, hex] = value.includes(":") ? value.split(":", 2) : ["", value];
+  const short = hex.length > 16 ? `${alg ? `${alg}:` : ""}${hex.slice(0, 12)}…` : value;
+  return (
+    <span className="ferry-digest" data-testid="digest" title={value}>
+      <span className="ferry-mono-inline">{short}</span>
+      <Button
+        variant="plain"
+        size="sm"
+        aria-label={`Copy ${value}`}
+        onClick={() => {
+          void navigator.clipboard?.writeText(value).catch(() => undefined);
+          setCopied(true);
+          setTimeout(() => setCopied(false), 1500);
+        }}
+      >
+        {copied ? "Copied" : "Copy"}
+      </Button>
+    </span>
+  );
+}
+
+/** An empty state that always says what to do next (PatternFly EmptyState with one action). */
+export function EmptyNext({
+  title,
+  body,
+  action,
+  onAction,
+  testId,
+}: {
+  title: string;
+  body: ReactNode;
+  action?: string;
+  onAction?: () => void;
+  testId?: string;
+}) {
+  return (
+    <EmptyState titleText={title} headingLevel="h3" variant="sm" data-testid={testId}>
+      <EmptyStateBody>{body}</EmptyStateBody>
+      {action && onAction && (
+        <EmptyStateFooter>
+          <EmptyStateActions>
+            <Button variant="primary" onClick={onAction}>
+              {action}
+            </Button>
+          </EmptyStateActions>
+        </EmptyStateFooter>
+      )}
+    </EmptyState>
+  );
+}
+
+/** Placeholder rows while a slow engine call (a plan, a registry probe) runs. */
+export function LoadingRows({ rows = 3, label }: { rows?: number; label: string }) {
+  return (
+    <div data-testid="loading" aria-busy="true" aria-label={label} style={{ display: "grid", gap: ".5rem", margin: "1rem 0" }}>
+      {Array.from({ length: rows }, (_, i) => (
+        <Skeleton key={i} width={`${90 - i * 15}%`} screenreaderText={i === 0 ? label : undefined} />
+      ))}
+    </div>
+  );
+}
+
+// Toasts for results that arrive in the background (a run ending while another screen is open).
+type Toast = { id: number; title: string; variant: "success" | "danger" | "info" | "warning" };
+let toastSeq = 0;
+const toastListeners = new Set<(t: Toast) => void>();
+export function toast(title: string, variant: Toast["variant"] = "info") {
+  const t = { id: ++toastSeq, title, variant };
+  toastListeners.forEach((l) => l(t));
+}
+export function Toasts() {
+  const [list, setList] = useState<Toast[]>([]);
+  useEffect(() => {
+    const add = (t: Toast) => setList((l) => [...l, t].slice(-4));
+    toastListeners.add(add);
+    return () => {
+      toastListeners.delete(add);
+    };
+  }, []);
+  const close = (id: number) => setList((l) => l.filter((t) => t.id !== id));
+  return (
+    <AlertGroup isToast isLiveRegion data-testid="toasts">
+      {list.map((t) => (
+        <Alert
+          key={t.id}
+          variant={t.variant}
+          title={t.title}
+          timeout={8000}
+          onTimeout={() => close(t.id)}
+          actionClose={<AlertActionCloseButton onClose={() => close(t.id)} />}
+        />
+      ))}
+    </AlertGroup>
   );
 }

@@ -136,20 +136,30 @@ impl ProgressTracker {
                 img.state = ImageState::Failed;
                 img.message = Some(redact(message));
             }
+            // An import's engine reports each part as it reads it (the export's parts are
+            // watched on disk by `scan_parts` instead).
+            ProgressEvent::PartProgress {
+                part,
+                bytes,
+                size,
+                done,
+            } => self.part(part, *bytes, Some(*size), *done),
         }
     }
 
-    /// Records archive-part progress (export writes, import reads).
-    pub fn part(&mut self, name: &str, bytes_done: u64, done: bool) {
+    /// Records archive-part progress (export writes, import reads; `bytes_total` when known).
+    pub fn part(&mut self, name: &str, bytes_done: u64, bytes_total: Option<u64>, done: bool) {
         self.changed = true;
         match self.parts.iter_mut().find(|p| p.name == name) {
             Some(p) => {
                 p.bytes_done = bytes_done;
+                p.bytes_total = bytes_total.or(p.bytes_total);
                 p.done = done;
             }
             None => self.parts.push(PartProgress {
                 name: name.to_string(),
                 bytes_done,
+                bytes_total,
                 done,
             }),
         }
@@ -179,7 +189,7 @@ impl ProgressTracker {
                 .find(|p| &p.name == name)
                 .map(|p| (p.bytes_done, p.done));
             if known != Some((*len, done)) {
-                self.part(name, *len, done);
+                self.part(name, *len, None, done);
             }
         }
         found.len()
@@ -387,12 +397,20 @@ mod tests {
     #[test]
     fn tracks_parts() {
         let mut t = ProgressTracker::new("j", DEFAULT_INTERVAL);
-        t.part("mirror_seq1_000000.tar", 10, false);
-        t.part("mirror_seq1_000000.tar", 20, true);
-        t.part("mirror_seq1_000001.tar", 5, false);
+        t.part("mirror_seq1_000000.tar", 10, None, false);
+        t.part("mirror_seq1_000000.tar", 20, None, true);
+        t.part("mirror_seq1_000001.tar", 5, None, false);
+        // The engine's event of an import's part carries the part's size.
+        t.record(&ProgressEvent::PartProgress {
+            part: "mirror_seq1_000001.tar".into(),
+            bytes: 7,
+            size: 40,
+            done: false,
+        });
         let s = t.snapshot();
         assert_eq!(s.parts.len(), 2);
         assert_eq!(s.parts[0].bytes_done, 20);
         assert!(s.parts[0].done);
+        assert_eq!((s.parts[1].bytes_done, s.parts[1].bytes_total), (7, Some(40)));
     }
 }

@@ -9,8 +9,7 @@ mod release;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use ferry_api::mirror::{ImageSelection, MirrorOptions};
-use ferry_api::registry::RegistrySettings;
+use ferry_api::run_options::{RunOptions, Workflow};
 use ferry_api::{CancellationToken, Destination};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +35,8 @@ enum Command {
     Mirror(MirrorArgs),
     /// Show what an image set configuration resolves to.
     List(ListArgs),
+    /// OpenShift releases by pull spec: `ferry release mirror --from <release image> <destination>`.
+    Release(release::ReleaseArgs),
     /// Print an ImageSetConfiguration template.
     Init(InitArgs),
     /// Print the version.
@@ -135,6 +136,8 @@ struct MirrorArgs {
     /// pruning-plan.json on every run). Without it they are kept.
     #[arg(long, conflicts_with = "skip_pruning")]
     prune: bool,
+    #[command(flatten)]
+    release: release::ReleaseFlags,
 }
 
 #[derive(Args)]
@@ -199,56 +202,59 @@ fn init_logging(verbose: u8) {
 }
 
 fn load_config(path: &std::path::Path) -> anyhow::Result<ferry_api::config::ImageSetConfiguration> {
-    let (cfg, warnings) = ferry_api::config::load_with_warnings(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (mut cfg, warnings) = ferry_api::config::load_with_warnings(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Chart paths and valuesFiles are relative to the file's folder, not the working directory.
+    ferry_api::helm::resolve_paths(&mut cfg, Some(path)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     for w in warnings {
         eprintln!("{}:{w}", path.display());
     }
     Ok(cfg)
 }
 
-/// The oc-mirror flags this build cannot honour are refused, never silently ignored.
-fn refuse_unhonoured(a: &MirrorArgs) -> anyhow::Result<()> {
-    if a.skip_cleanup {
-        anyhow::bail!(
-            "--skip-cleanup is not supported in this build: Ferry keeps no oc-mirror-workspace/src to clean up \
-             (blobs stream straight into the archive parts), so there is nothing it could keep; drop the flag"
-        );
-    }
-    Ok(())
-}
-
-async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
-    refuse_unhonoured(&a)?;
-    let destination = Destination::parse(&a.destination).map_err(|e| anyhow::anyhow!("{}: {}", e.input, e.reason))?;
-    let settings = RegistrySettings {
+/// The flags as the facade's run options (the app builds the same value from its form; which
+/// workflow takes which flag, and what is refused, is decided there).
+fn run_options(a: &MirrorArgs) -> RunOptions {
+    RunOptions {
         authfile: a.authfile.clone(),
+        ca_bundle: a.ca_bundle.clone(),
         source_skip_tls: a.source_skip_tls,
         source_use_http: a.source_use_http,
         dest_skip_tls: a.dest_skip_tls,
         dest_use_http: a.dest_use_http,
-        ca_bundle: a.ca_bundle.clone(),
         max_per_registry: a.max_per_registry,
-        ..Default::default()
-    };
-    let opts = MirrorOptions {
-        registry: settings,
         workspace: a.dir.clone(),
         dry_run: a.dry_run,
         continue_on_error: a.continue_on_error,
         skip_missing: a.skip_missing,
+        strict_archive: a.strict_archive,
+        ignore_history: a.ignore_history,
+        skip_metadata_check: a.skip_metadata_check,
+        skip_verification: a.skip_verification,
+        skip_image_pin: a.skip_image_pin,
         prune: a.prune,
-        ..MirrorOptions::default()
-    };
-    let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\ninterrupted: stopping (run the same command again to resume)");
-                cancel.cancel();
-            }
-        });
+        skip_cleanup: a.skip_cleanup,
     }
+}
+
+/// Ctrl-C cancels the run (it can be resumed by running the same command again).
+fn cancel_on_ctrl_c() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: stopping (run the same command again to resume)");
+            c.cancel();
+        }
+    });
+    cancel
+}
+
+async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
+    let destination = Destination::parse(&a.destination).map_err(|e| anyhow::anyhow!("{}: {}", e.input, e.reason))?;
+    let ro = run_options(&a);
+    let workflow = Workflow::of(&destination, a.from.is_some())?;
+    ro.check(workflow)?;
+    let cancel = cancel_on_ctrl_c();
     if let Some(from) = a.from.clone() {
         if a.manifests_only {
             let (dir, n) = ferry_api::manifests_only::manifests_only(&from, &destination, &a.dir)?;
@@ -265,81 +271,48 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
                  still checked as the blobs stream)"
             );
         }
-        return run_import(a, from, destination, opts, cancel).await;
+        let ui = progress::ProgressUi::new();
+        let report = ferry_api::disk::disk_to_mirror(
+            &from,
+            &destination,
+            &ro.disk_options(None),
+            ferry_api::app_progress::redacting(ui.sink()),
+            cancel,
+        )
+        .await;
+        ui.finish();
+        let report = report?;
+        print_prune(report.prune.as_ref());
+        return disk::print_import_report(&report);
     }
+    let config = a.config.as_ref().with_context(|| match workflow {
+        Workflow::MirrorToDisk => "mirror-to-disk needs --config FILE",
+        _ => "mirror-to-mirror needs --config FILE",
+    })?;
+    let cfg = load_config(config)?;
+    let mut selection = ro.selection(&cfg)?;
+    a.release.apply(&mut selection.release);
+    let ui = progress::ProgressUi::new();
     match &destination {
         Destination::Registry { .. } => {
-            let config = a.config.as_ref().context("mirror-to-mirror needs --config FILE")?;
-            let cfg = load_config(config)?;
-            let mut selection = ImageSelection::from_config(&cfg)?;
-            selection.release.skip_verification = a.skip_verification;
-            selection.skip_image_pin = a.skip_image_pin;
-            if a.strict_archive {
-                anyhow::bail!(
-                    "--strict-archive limits the size of archive parts written to file://; a docker:// target gets no archive. Drop the flag"
-                );
-            }
-            let opts = MirrorOptions {
-                ignore_history: a.ignore_history,
-                skip_metadata_check: a.skip_metadata_check,
-                ..opts
-            }
-            .with_config(&cfg);
-            let ui = progress::ProgressUi::new();
             let report = ferry_api::mirror::mirror_to_mirror(
                 &selection,
                 &destination,
-                &opts,
+                &ro.mirror_options(Some(&cfg)),
                 ferry_api::app_progress::redacting(ui.sink()),
                 cancel,
             )
             .await;
             ui.finish();
-            let report = report?;
-            for b in &report.plan.blocked {
-                eprintln!("blocked: {} (pattern {:?})", b.image, b.pattern);
-            }
-            for n in &report.plan.notes {
-                eprintln!("note: {n}");
-            }
-            if a.dry_run {
-                println!(
-                    "dry run: {} images planned; mapping written to {}",
-                    report.plan.images.len(),
-                    report.mapping_file.display()
-                );
-            } else {
-                println!(
-                    "mirrored {} images ({} already up to date), {} copied in {:.1}s; results in {}",
-                    report.images_copied,
-                    report.images_up_to_date,
-                    progress::human_bytes(report.bytes_copied),
-                    report.seconds,
-                    report.results_dir.display()
-                );
-                disk::print_apply_for_dir(&report.results_dir);
-            }
-            print_prune(report.prune.as_ref());
+            print_mirror_report(&report?, a.dry_run);
             Ok(())
         }
         Destination::Disk(dir) => {
-            if a.from.is_some() {
-                anyhow::bail!("--from imports into a registry: give a docker://host[/namespace] destination");
-            }
-            let config = a.config.as_ref().context("mirror-to-disk needs --config FILE")?;
-            let cfg = load_config(config)?;
-            let mut dopts = disk_options(&a, opts);
-            // storageConfig.registry.skipTLS governs the metadata registry, not --source-*.
-            dopts.registry = dopts.registry.with_storage(cfg.storage_config.as_ref());
-            let ui = progress::ProgressUi::new();
-            let mut selection = ImageSelection::from_config(&cfg)?;
-            selection.release.skip_verification = a.skip_verification;
-            selection.skip_image_pin = a.skip_image_pin;
             let report = ferry_api::disk::mirror_selection_to_disk(
                 &selection,
                 &cfg,
                 dir,
-                &dopts,
+                &ro.disk_options(Some(&cfg)),
                 ferry_api::app_progress::redacting(ui.sink()),
                 cancel,
             )
@@ -350,21 +323,31 @@ async fn run_mirror(a: MirrorArgs) -> anyhow::Result<()> {
     }
 }
 
-fn disk_options(a: &MirrorArgs, opts: MirrorOptions) -> ferry_api::disk::DiskOptions {
-    ferry_api::disk::DiskOptions {
-        registry: opts.registry,
-        strict_archive: a.strict_archive,
-        ignore_history: a.ignore_history,
-        skip_metadata_check: a.skip_metadata_check,
-        workspace: opts.workspace,
-        continue_on_error: a.continue_on_error,
-        skip_missing: a.skip_missing,
-        dry_run: a.dry_run,
-        prune: a.prune,
-        // With --from, oc-mirror's --skip-verification skips the media check before the push.
-        skip_verify: a.from.is_some() && a.skip_verification,
-        ..Default::default()
+fn print_mirror_report(report: &ferry_api::mirror::MirrorReport, dry_run: bool) {
+    for b in &report.plan.blocked {
+        eprintln!("blocked: {} (pattern {:?})", b.image, b.pattern);
     }
+    for n in &report.plan.notes {
+        eprintln!("note: {n}");
+    }
+    if dry_run {
+        println!(
+            "dry run: {} images planned; mapping written to {}",
+            report.plan.images.len(),
+            report.mapping_file.display()
+        );
+    } else {
+        println!(
+            "mirrored {} images ({} already up to date), {} copied in {:.1}s; results in {}",
+            report.images_copied,
+            report.images_up_to_date,
+            progress::human_bytes(report.bytes_copied),
+            report.seconds,
+            report.results_dir.display()
+        );
+        disk::print_apply_for_dir(&report.results_dir);
+    }
+    print_prune(report.prune.as_ref());
 }
 
 /// The pruning plan and what became of it (the engine logs the plan before deleting anything).
@@ -377,32 +360,10 @@ fn print_prune(report: Option<&ferry_api::prune::PruneReport>) {
     }
 }
 
-async fn run_import(
-    a: MirrorArgs,
-    from: PathBuf,
-    destination: Destination,
-    opts: MirrorOptions,
-    cancel: CancellationToken,
-) -> anyhow::Result<()> {
-    let dopts = disk_options(&a, opts);
-    let ui = progress::ProgressUi::new();
-    let report = ferry_api::disk::disk_to_mirror(
-        &from,
-        &destination,
-        &dopts,
-        ferry_api::app_progress::redacting(ui.sink()),
-        cancel,
-    )
-    .await;
-    ui.finish();
-    let report = report?;
-    print_prune(report.prune.as_ref());
-    disk::print_import_report(&report)
-}
-
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Mirror(a) => run_mirror(a).await,
+        Command::Release(r) => release::release(r).await,
         Command::List(ListArgs {
             what: ListWhat::Releases(r),
         }) => release::list_releases(r).await,
@@ -420,19 +381,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         }) => {
             let cfg = load_config(&config)?;
-            let selection = ImageSelection::from_config(&cfg)?;
-            let settings = RegistrySettings {
+            let ro = RunOptions {
                 authfile,
                 source_skip_tls,
                 source_use_http,
                 ca_bundle,
                 ..Default::default()
             };
-            let client = ferry_api::registry::build_client(&settings, None)?;
-            let opts = MirrorOptions {
-                registry: settings,
-                ..Default::default()
-            };
+            let selection = ro.selection(&cfg)?;
+            let opts = ro.mirror_options(None);
+            let client = ferry_api::registry::build_client(&opts.registry, None)?;
             let plan = ferry_api::mirror::plan(&selection, &client, &opts).await?;
             for i in &plan.images {
                 println!("{}", i.source.exact());

@@ -65,3 +65,10 @@ impl ImageSetConfiguration {
         serde_yaml_ng::to_string(self).expect("ImageSetConfiguration serializes to YAML")
     }
 }
+
+/// 1-based (line, column) of the field at `path` (`storageConfig.local.path`,
+/// `mirror.operators[0].catalog`) in a one-document file, or of its nearest enclosing field
+/// that can be found: where the desktop editor pins a finding the facade makes about a field.
+pub fn locate(yaml: &str, path: &str) -> Option<(u32, u32)> {
+    locate::Locator::new(yaml, 0).locate_nearest(path)
+}

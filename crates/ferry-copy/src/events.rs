@@ -100,6 +100,14 @@ pub enum ProgressEvent {
         code: ErrorCode,
         message: String,
     },
+    /// An archive part is being read by an import: `bytes` of its `size` so far (the part's
+    /// file name in `part`), `done` once it was read to the end and its hash checked.
+    PartProgress {
+        part: String,
+        bytes: u64,
+        size: u64,
+        done: bool,
+    },
 }
 
 impl ProgressEvent {
@@ -117,6 +125,8 @@ impl ProgressEvent {
             | ProgressEvent::ManifestDone { image, .. }
             | ProgressEvent::ImageDone { image, .. }
             | ProgressEvent::ImageFailed { image, .. } => image,
+            // Part events belong to no image: the label is the part's file name.
+            ProgressEvent::PartProgress { part, .. } => part,
         }
     }
 }

@@ -3,4 +3,8 @@
 /**
  * One archive part being written (export) or read (import).
  */
-export type PartProgress = { name: string, bytesDone: number, done: boolean, };
+export type PartProgress = { name: string, bytesDone: number, 
+/**
+ * The part's size when known (an import reads parts of known size; an export's part grows).
+ */
+bytesTotal: number | null, done: boolean, };

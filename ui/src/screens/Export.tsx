@@ -20,7 +20,8 @@ import type { PlanSummary } from "../bindings/PlanSummary";
 import type { HistoryEntry } from "../bindings/HistoryEntry";
 
 export function ExportScreen() {
-  const { yaml, go } = useAppState();
+  // filePath: the image-set file; its folder is where a relative storageConfig.local.path lives.
+  const { yaml, go, filePath } = useAppState();
   const [folder, setFolder] = useState(() => localStorage.getItem("ferry.exportFolder") ?? "");
   const [space, setSpace] = useState<PlanSummary | null>(null);
   const [checkError, setCheckError] = useState<FerryError | null>(null);
@@ -41,7 +42,7 @@ export function ExportScreen() {
   const check = async () => {
     setCheckError(null);
     try {
-      setSpace(await api.planDryRun(yaml, folder));
+      setSpace(await api.planDryRun(yaml, folder, filePath));
     } catch (e) {
       setCheckError(toFerryError(e));
     }
@@ -75,7 +76,7 @@ export function ExportScreen() {
           <Button
             variant="primary"
             isDisabled={!folder || job.running || space?.fits === false}
-            onClick={() => job.start((ch) => api.startMirrorToDisk(yaml, folder, ch))}
+            onClick={() => job.start((ch) => api.startMirrorToDisk(yaml, folder, ch, filePath))}
             data-testid="start-export"
           >
             Export

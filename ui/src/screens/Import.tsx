@@ -1,5 +1,8 @@
-// Import in the air gap (disk-to-mirror): pick the folder, verify the media, show the sequence
-// and contents, pick the target registry, push with progress, then the results.
+// Import in the air gap (disk-to-mirror): pick the folder, check the media (parts present at
+// their listed sizes; no data is read), show the sequence and contents, pick the target registry,
+// push with progress, then the results. The import itself checks every part's hash and every
+// entry's digest as it streams, so the media is read once; "Verify every byte" reads it all on
+// its own and is never chained before the push.
 import { useState } from "react";
 import { ActionGroup, Alert, Button, Form, FormGroup, List, ListItem, PageSection, TextInput, Title } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
@@ -20,13 +23,19 @@ export function ImportScreen() {
     void notifyDone("Ferry: import finished", `${s.imagesCopied} images pushed to ${registry}`);
   });
 
-  const verify = async (f = folder) => {
+  const [full, setFull] = useState(false);
+  const [checking, setChecking] = useState(false);
+  const check = async (f = folder, everyByte = false) => {
     setError(null);
     setReport(null);
+    setChecking(true);
     try {
-      setReport(await api.verifyMedia(f));
+      setReport(await (everyByte ? api.verifyMedia(f) : api.checkMedia(f)));
+      setFull(everyByte);
     } catch (e) {
       setError(toFerryError(e));
+    } finally {
+      setChecking(false);
     }
   };
   const pickAnother = () =>
@@ -34,7 +43,7 @@ export function ImportScreen() {
       .then((p) => {
         if (p) {
           setFolder(p);
-          void verify(p);
+          void check(p);
         }
       })
       .catch(setError);
@@ -46,8 +55,11 @@ export function ImportScreen() {
       <Form onSubmit={(e) => e.preventDefault()} style={{ maxWidth: 760 }}>
         <FolderPicker id="import-folder" label="Folder with the archive parts" value={folder} onChange={(v) => { setFolder(v); setReport(null); }} />
         <ActionGroup>
-          <Button variant="secondary" onClick={() => verify()} isDisabled={!folder} data-testid="verify-media">
-            Verify media
+          <Button variant="secondary" onClick={() => check()} isDisabled={!folder || checking} data-testid="verify-media">
+            Check media
+          </Button>
+          <Button variant="link" onClick={() => check(folder, true)} isDisabled={!folder || checking} data-testid="verify-media-full">
+            Verify every byte (reads the whole media; the import checks it anyway)
           </Button>
         </ActionGroup>
       </Form>
@@ -64,7 +76,8 @@ export function ImportScreen() {
               </List>
             </Alert>
           ) : (
-            <Alert variant="success" isInline title={`Media verified: sequence ${report.sequence ?? "?"}, ${report.parts.length} part(s), ${report.images.length} image(s)`} />
+            <Alert variant="success" isInline data-testid="media-ok"
+              title={`${full ? "Media verified" : "Media complete"}: sequence ${report.sequence ?? "?"}, ${report.parts.length} part(s), ${report.images.length} image(s)${full ? "" : "; checksums are verified while pushing"}`} />
           )}
           <Table aria-label="Parts on the media" variant="compact">
             <Thead>
@@ -81,7 +94,7 @@ export function ImportScreen() {
                   <Td className="ferry-mono">{p.name}</Td>
                   <Td>{formatBytes(p.bytes)}</Td>
                   <Td>{p.present ? "yes" : "missing"}</Td>
-                  <Td>{p.checksumOk === null ? "—" : p.checksumOk ? "ok" : "mismatch"}</Td>
+                  <Td>{p.checksumOk === null ? (p.present && !full ? "checked while importing" : "—") : p.checksumOk ? "ok" : "mismatch"}</Td>
                 </Tr>
               ))}
             </Tbody>

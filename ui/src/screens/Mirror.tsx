@@ -5,9 +5,10 @@ import { api } from "../lib/ipc";
 import { formatBytes, formatDuration } from "../lib/format";
 import { ErrorAlert, JobProgressView, notifyDone, useJob } from "../components";
 import { useAppState } from "../state";
+import { PruneConfirm } from "./helm/PruneConfirm";
 
 export function MirrorScreen() {
-  const { yaml, go, setResultsDir } = useAppState();
+  const { yaml, go, setResultsDir, filePath } = useAppState();
   const [registry, setRegistry] = useState(() => localStorage.getItem("ferry.targetRegistry") ?? "");
   const job = useJob((s) => {
     if (s.resultsDir) setResultsDir(s.resultsDir);
@@ -22,12 +23,13 @@ export function MirrorScreen() {
         </FormGroup>
         <ActionGroup>
           <Button variant="primary" isDisabled={!registry || job.running} data-testid="start-mirror"
-            onClick={() => job.start((ch) => api.startMirrorToMirror(yaml, registry, ch))}>
+            onClick={() => job.start((ch) => api.startMirrorToMirror(yaml, registry, ch, filePath))}>
             Mirror the image set
           </Button>
           <Button variant="link" onClick={() => go("plan")}>Dry run first</Button>
         </ActionGroup>
       </Form>
+      <PruneConfirm yaml={yaml} registry={registry} filePath={filePath} job={job} />
       <ErrorAlert
         error={job.error}
         actions={

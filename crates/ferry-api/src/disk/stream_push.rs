@@ -144,6 +144,17 @@ async fn one_part(
     let mut buf = vec![0u8; CHUNK];
     let mut pos = 0u64;
     let mut stats = StreamStats::default();
+    // Per-part progress for the app and the CLI: bytes of this part read so far, sent after
+    // each entry (so at most one event per entry, plus the start and the end).
+    let report = |bytes: u64, done: bool| {
+        progress(ProgressEvent::PartProgress {
+            part: part.name.clone(),
+            bytes,
+            size: part.size,
+            done,
+        })
+    };
+    report(0, false);
     for (off, size, name) in regions(set, pi) {
         if cancel.is_cancelled() {
             return Err(Error::Cancelled);
@@ -191,6 +202,7 @@ async fn one_part(
                 .map_err(io)?,
         }
         pos = off + size;
+        report(pos, false);
         if verified_inside {
             stats.entries_checked += 1;
         } else if let Some(d) = digest {
@@ -238,6 +250,7 @@ async fn one_part(
         }
         None => stats.parts_unlisted += 1,
     }
+    report(part.size, true);
     Ok(stats)
 }
 

@@ -1,0 +1,202 @@
+//! The desktop app's import path through the facade (`ferry_api::app_workflows`,
+//! `ferry_api::app_media`), against real `docker-registry` processes and real archive parts:
+//! the Import screen's check plus the import read the media once, and the engine itself emits
+//! per-part progress (part name, bytes read of the part's size) that the app's tracker shows.
+//! The store lives in a per-test folder (`FERRY_CONFIG_DIR`; nextest runs each test in its own
+//! process) with keyring-core's in-memory mock, holding plain-HTTP trust for the loopback
+//! registries, as the app's trust settings would.
+
+use ferry_api::app_progress::{ProgressTracker, DEFAULT_INTERVAL};
+use ferry_api::app_workflows as wf;
+use ferry_api::credentials::{init_keyring, KeyringBackend};
+use ferry_api::wire::TrustSettings;
+use ferry_api::{CancellationToken, ProgressEvent, ProgressSink};
+use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryOpts, RegistryServer};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+fn registry() -> RegistryServer {
+    RegistryServer::start(RegistryOpts {
+        tls: false,
+        auth: None,
+        delete_enabled: false,
+    })
+}
+
+/// A private store trusting `hosts` over plain HTTP (the app's trust settings).
+fn store_trusting(hosts: &[String]) -> tempfile::TempDir {
+    init_keyring(Some(KeyringBackend::Mock)).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    std::env::set_var("FERRY_CONFIG_DIR", d.path());
+    for h in hosts {
+        wf::set_trust(&TrustSettings {
+            registry: h.clone(),
+            ca_bundle: None,
+            skip_tls_verify: false,
+            plain_http: true,
+        })
+        .unwrap();
+    }
+    d
+}
+
+/// Bytes this process has read so far (files and sockets), from /proc/self/io.
+fn bytes_read() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// (part, bytes read, part size, done) of one `PartProgress` event.
+type PartEvent = (String, u64, u64, bool);
+
+fn parts(dir: &Path) -> BTreeMap<String, u64> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "tar"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().unwrap().len(),
+            )
+        })
+        .collect()
+}
+
+/// Export a two-image set through the app's export (the set's parts: the blobs' part and
+/// the extras' part, `charts/` and `release-signatures/`, which each sit whole in one part).
+async fn export(src: &RegistryServer, dir: &Path, meta: &Path) -> Vec<String> {
+    let mut images = Vec::new();
+    for (i, repo) in ["apps/one", "apps/two"].iter().enumerate() {
+        let spec = ImageSpec {
+            format: ImageFormat::Oci,
+            layers: vec![
+                // Large enough that indexing the parts (the tar reader reads ahead 64 KiB per
+                // header) stays small next to one read of the data.
+                LayerSpec {
+                    size: 8 << 20,
+                    seed: 500 + i as u64,
+                },
+                LayerSpec {
+                    size: 10 << 10,
+                    seed: 600 + i as u64,
+                },
+            ],
+            platforms: vec![],
+        };
+        push_image(src, repo, "v1", &spec).await;
+        images.push(format!("{}/{repo}:v1", src.host()));
+    }
+    let list: String = images.iter().map(|i| format!("    - name: {i}\n")).collect();
+    let yaml = format!(
+        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nstorageConfig:\n  local:\n    path: {}\nmirror:\n  additionalImages:\n{list}",
+        meta.display()
+    );
+    let s = wf::export(
+        "job-export",
+        &yaml,
+        None,
+        dir,
+        ferry_api::no_progress(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert!(s.failed.is_empty(), "{:?}", s.failed);
+    assert_eq!(s.images_copied, 2);
+    images
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_check_and_the_import_read_the_media_once_with_per_part_progress() {
+    let src = registry();
+    let dst = registry();
+    let _store = store_trusting(&[src.host(), dst.host()]);
+    let (dir, meta, ws) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    export(&src, dir.path(), meta.path()).await;
+    let on_disk = parts(dir.path());
+    let set_size: u64 = on_disk.values().sum();
+    assert!(set_size > 16 << 20, "{on_disk:?}");
+
+    // The screen's check: every part present at its listed size, nothing hashed.
+    let before = bytes_read();
+    let check = ferry_api::app_media::check_media(dir.path()).unwrap();
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    assert_eq!(check.sequence, Some(1));
+    assert_eq!(check.parts.len(), on_disk.len());
+    assert!(check.parts.iter().all(|p| p.present && p.checksum_ok.is_none()));
+    assert_eq!(check.images.len(), 2, "{:?}", check.images);
+
+    // The import, with the engine's events folded by the app's tracker.
+    let events: Arc<Mutex<Vec<PartEvent>>> = Arc::default();
+    let tracker = Arc::new(Mutex::new(ProgressTracker::new("job-import", DEFAULT_INTERVAL)));
+    let sink: ProgressSink = {
+        let (events, tracker) = (events.clone(), tracker.clone());
+        Arc::new(move |ev: ProgressEvent| {
+            if let ProgressEvent::PartProgress {
+                part,
+                bytes,
+                size,
+                done,
+            } = &ev
+            {
+                events.lock().unwrap().push((part.clone(), *bytes, *size, *done));
+            }
+            tracker.lock().unwrap().record(&ev);
+        })
+    };
+    let summary = wf::import(
+        "job-import",
+        dir.path(),
+        &format!("{}/mirror", dst.host()),
+        ws.path(),
+        sink,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let after = bytes_read();
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    assert_eq!(summary.images_copied, 2);
+    assert!(manifest_digest(&dst, "mirror/apps/one", "v1").await.is_some());
+    assert!(manifest_digest(&dst, "mirror/apps/two", "v1").await.is_some());
+
+    // Every part was reported by name, from 0 up to its size, ending done.
+    let events = events.lock().unwrap().clone();
+    for (name, size) in &on_disk {
+        let mine: Vec<_> = events.iter().filter(|e| &e.0 == name).collect();
+        assert!(mine.len() >= 2, "{name}: {mine:?}");
+        assert!(mine.iter().all(|e| e.2 == *size), "{name} size {size}: {mine:?}");
+        assert_eq!(mine.first().map(|e| (e.1, e.3)), Some((0, false)), "{name}");
+        assert_eq!(mine.last().map(|e| (e.1, e.3)), Some((*size, true)), "{name}");
+        assert!(mine.windows(2).all(|w| w[0].1 <= w[1].1), "bytes only grow: {mine:?}");
+    }
+    let snap = tracker.lock().unwrap().snapshot();
+    assert_eq!(snap.parts.len(), on_disk.len(), "{:?}", snap.parts);
+    for p in &snap.parts {
+        assert!(p.done, "{p:?}");
+        assert_eq!(Some(p.bytes_done), p.bytes_total, "{p:?}");
+        assert_eq!(p.bytes_total, on_disk.get(&p.name).copied(), "{p:?}");
+    }
+
+    // One read of the media for check + import (before: a full verify, then the import).
+    if let (Some(b), Some(a)) = (before, after) {
+        let read = a - b;
+        assert!(
+            read < set_size * 3 / 2,
+            "check + import read {read} bytes of a {set_size}-byte set (more than once)"
+        );
+        // And the full verify on its own really reads it all (the counter is live).
+        let b = bytes_read().unwrap();
+        wf::verify_media(dir.path()).unwrap();
+        let full = bytes_read().unwrap() - b;
+        assert!(full >= set_size, "verify read {full} of {set_size}");
+    }
+}
