@@ -43,7 +43,7 @@ export default async function catalogSteps() {
     assert.match(status, /read in \d+ ms/);
     for (const p of ["foo", "bar", "baz"]) await find(`[data-testid="catalog-pkg-${p}"]`);
     assert.match(await text('[data-testid="catalog-pkg-foo"]'), /The Foo operator reacts to Foos objects/);
-    assert.match(await text('[data-testid="catalog-pkg-foo"]'), /default beta · 0\.3\.1/);
+    assert.match(await text('[data-testid="catalog-pkg-foo"]'), /Default channel beta, head 0\.3\.1 · 4 bundles/);
     // The icon is the catalog's own SVG as a data: URL, and it really rendered (CSP allows it).
     const icon = await run(
       `const img = document.querySelector('[data-testid="catalog-pkg-foo"] img[data-testid="catalog-icon"]');
@@ -75,7 +75,7 @@ export default async function catalogSteps() {
     assert.match(yaml, /- name: beta/);
     assert.match(yaml, /minVersion: "?0\.2\.0"?/);
     await either(['[data-testid="diagnostics"] .pf-m-success', '[data-testid="diagnostics"] .pf-m-danger'], 15000);
-    await scrollTo('[data-testid="catalog-browser"]');
+    await scrollTo('[data-testid="catalog-status"]');
     await shot("catalog-browser");
   });
 
@@ -117,13 +117,26 @@ export default async function catalogSteps() {
     if (!catalog) return "skipped";
     const yaml = await run(YAML_TEXT);
     if (!/operators:/.test(yaml)) return undefined;
-    // The Operators section of the form starts closed: open it, then remove the entry.
-    await scrollTo("form[aria-label='Image set form']");
-    const toggle = await findByText(".pf-v6-c-expandable-section__toggle", "Operators");
-    const expanded = await run("return document.querySelector('[data-testid=\"f-mirror-operators-0\"]')?.offsetParent != null;");
-    if (!expanded) await wd("POST", S(`/element/${toggle}/click`), {});
-    const remove = await findByText('[data-testid="f-mirror-operators-0"] button', "Remove catalog");
-    await wd("POST", S(`/element/${remove}/click`), {});
+    // The Operators section of the form starts closed: open it, then remove the entry with the
+    // card's own "Remove catalog" button (the nested cards have "Remove package"/"Remove channel").
+    const opened = await run(
+      `const t = [...document.querySelectorAll("button")].find((b) => b.textContent.trim() === "Operators");
+       if (!t) return "no Operators toggle";
+       if (t.getAttribute("aria-expanded") !== "true") t.click();
+       return "ok";`,
+    );
+    assert.equal(opened, "ok");
+    await sleep(300);
+    const removed = await run(
+      `const card = document.querySelector('[data-testid="f-mirror-operators-0"]');
+       if (!card) return "no card f-mirror-operators-0";
+       const b = [...card.querySelectorAll("button")].find((x) => x.textContent.trim() === "Remove catalog");
+       if (!b) return "no Remove catalog button";
+       b.scrollIntoView({ block: "center" });
+       b.click();
+       return "ok";`,
+    );
+    assert.equal(removed, "ok");
     await sleep(400);
     assert.doesNotMatch(await run(YAML_TEXT), /operators:/);
   });

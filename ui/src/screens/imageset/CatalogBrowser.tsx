@@ -207,8 +207,18 @@ export function CatalogBrowser({ yaml, setYaml }: { yaml: string; setYaml: (t: s
                       >
                         <Icon icon={p.icon} name={p.name} />
                         <span>
-                          <strong>{p.displayName ?? p.name}</strong> <span className="ferry-mono-inline">{p.name}</span>{" "}
-                          <Label isCompact>default {p.defaultChannel}{p.headVersion ? ` · ${p.headVersion}` : ""}</Label>
+                          {p.displayName ? (
+                            <>
+                              <strong>{p.displayName}</strong> <span className="ferry-mono-inline">{p.name}</span>
+                            </>
+                          ) : (
+                            <strong>{p.name}</strong>
+                          )}
+                          <br />
+                          <small>
+                            Default channel {p.defaultChannel}
+                            {p.headVersion ? `, head ${p.headVersion}` : ""} · {p.bundleCount} bundle{p.bundleCount === 1 ? "" : "s"}
+                          </small>
                           <br />
                           <small>{p.summary || "No description in the catalog."}</small>
                           <br />
