@@ -201,6 +201,16 @@ pub async fn import(ctx: &ImportCtx<'_>, recorded: &mut Metadata, push: bool) ->
     let mut used = BTreeMap::new();
     let mut pushed = Vec::new();
     for (dir, p) in &ptrs {
+        // A source index image mirror-to-disk could not fetch (--continue-on-error) is not in
+        // the set: that catalog cannot be rebuilt; said, not claimed.
+        if ctx
+            .set
+            .resolve(&format!("v2/{}/manifests/{}", p.archive_repo, p.archive_digest))
+            .is_none()
+        {
+            tracing::warn!(catalog = %p.catalog, "catalog not rebuilt: its source index image is not in the image set");
+            continue;
+        }
         let index_name = format!("{dir}/index/index.json");
         let index = ctx.set.read_small(&index_name, 1 << 30)?;
         let index_json = String::from_utf8(index)
