@@ -69,12 +69,14 @@ function startRepo(port, files, requests) {
 }
 
 async function openHelmSection() {
-  const visible = await exec("return document.querySelector('#helm-repo-url')?.offsetParent != null");
-  if (!visible) {
-    const toggle = await findByText(".pf-v6-c-expandable-section__toggle", "Helm charts");
-    await wd("POST", S(`/element/${toggle}/click`), {});
-    await sleep(300);
-  }
+  // The section starts collapsed (PatternFly keeps its content in the DOM, hidden): open it
+  // through its toggle button and bring the field into view.
+  const found = await exec(
+    "const el = document.querySelector('#helm-repo-url'); if (!el) return false; const sec = el.closest('.pf-v6-c-expandable-section'); if (sec && !sec.classList.contains('pf-m-expanded')) sec.querySelector('.pf-v6-c-expandable-section__toggle button, button').click(); return true;",
+  );
+  if (!found) throw new Error("the Helm charts section has no repository URL field");
+  await sleep(500);
+  await exec("document.querySelector('#helm-repo-url').scrollIntoView({ block: 'center' }); return true;");
 }
 
 async function runPlan() {
@@ -132,7 +134,8 @@ export default async function helm() {
 
     await step("plan: the chart's images with provenance, the hook job's image flagged, the test pod's left out", async () => {
       await runPlan();
-      const t = await text('[data-testid="helm-plan-e2e-helm"]');
+      // textContent: WebDriver's visible text leaves out PatternFly's compact labels.
+      const t = await exec("return document.querySelector('[data-testid=\"helm-plan-e2e-helm\"]').textContent");
       assert.match(t, new RegExp(APP.replace(/[.:/]/g, "\\$&")));
       assert.match(t, new RegExp(EXTRA.replace(/[.:/]/g, "\\$&")));
       assert.match(t, /values image/, "the values path is named");
@@ -164,7 +167,13 @@ export default async function helm() {
       const row = await find(`[data-testid="helm-image-${EXTRA}"]`);
       assert.equal(await wd("GET", S(`/element/${row}/attribute/data-removed`)), "yes");
       await runPlan();
-      const additional = await exec("return document.querySelector('table[aria-label=\"Additional images\"]')?.textContent ?? ''");
+      // The earlier result stays on screen until the new one arrives: wait for the new one.
+      const table = "return document.querySelector('table[aria-label=\"Additional images\"]')?.textContent ?? ''";
+      let additional = await exec(table);
+      for (let n = 0; /helm-extra/.test(additional) && n < 200; n++) {
+        await sleep(300);
+        additional = await exec(table);
+      }
       assert.match(additional, /e2e\/app/);
       assert.doesNotMatch(additional, /helm-extra/, "the removed image is not planned");
       const blocked = await exec("return document.querySelector('table[aria-label=\"Blocked images\"]')?.textContent ?? ''");
