@@ -27,8 +27,11 @@ import { ImportScreen } from "./screens/Import";
 import { MirrorScreen } from "./screens/Mirror";
 import { ResultsScreen } from "./screens/Results";
 import { HistoryScreen } from "./screens/History";
+import { GuidedScreen } from "./screens/guided/Guided";
+import { Toasts } from "./components";
 
 export const SCREENS: { id: ScreenId; title: string }[] = [
+  { id: "start", title: "Start (guided)" },
   { id: "credentials", title: "Credentials" },
   { id: "imageset", title: "Image set" },
   { id: "plan", title: "Plan" },
@@ -107,6 +110,8 @@ function Shell() {
   );
   return (
     <Page masthead={masthead} sidebar={sidebar} isManagedSidebar>
+      <Toasts />
+      {screen === "start" && <GuidedScreen />}
       {screen === "credentials" && <CredentialsScreen />}
       {screen === "imageset" && <ImageSetScreen />}
       {screen === "plan" && <PlanScreen />}

@@ -3,7 +3,7 @@
 import { createContext, useContext, useMemo, useState, type ReactNode } from "react";
 import { STARTER } from "./lib/imageset";
 
-export type ScreenId = "credentials" | "imageset" | "plan" | "export" | "import" | "mirror" | "results" | "history";
+export type ScreenId = "start" | "credentials" | "imageset" | "plan" | "export" | "import" | "mirror" | "results" | "history";
 
 type AppState = {
   yaml: string;
@@ -18,7 +18,7 @@ type AppState = {
 
 const Ctx = createContext<AppState | null>(null);
 
-export function AppStateProvider({ children, initial = "imageset" }: { children: ReactNode; initial?: ScreenId }) {
+export function AppStateProvider({ children, initial = "start" }: { children: ReactNode; initial?: ScreenId }) {
   const [yaml, setYaml] = useState<string>(() => localStorage.getItem("ferry.draft") ?? STARTER);
   const [filePath, setFilePath] = useState<string | null>(null);
   const [resultsDir, setResultsDir] = useState<string | null>(null);
