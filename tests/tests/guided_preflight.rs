@@ -24,7 +24,10 @@ async fn seeded(reg: &RegistryServer) -> String {
         "v1",
         &ImageSpec {
             format: ImageFormat::Oci,
-            layers: vec![LayerSpec { size: 256 << 10, seed: 7 }],
+            layers: vec![LayerSpec {
+                size: 256 << 10,
+                seed: 7,
+            }],
             platforms: vec![],
         },
     )
@@ -84,7 +87,10 @@ async fn export_checks_pass_and_fail_with_their_fixes() {
     assert!(plan.total_bytes > 256 << 10);
     assert_eq!(ok.registries.len(), 1);
     assert_eq!(ok.registries[0].registry, src.host());
-    assert_eq!(ok.registries[0].credential_source, None, "the loopback source needs no login");
+    assert_eq!(
+        ok.registries[0].credential_source, None,
+        "the loopback source needs no login"
+    );
     let dest = ok.destination.as_ref().unwrap();
     assert!(dest.folder.writable && dest.folder.free_bytes > 0);
     assert_ne!(dest.fs_type, "unknown");
@@ -101,7 +107,10 @@ async fn export_checks_pass_and_fail_with_their_fixes() {
     let r = preflight_with(&store, &m2d(&bad, media.to_str().unwrap())).await;
     assert!(!r.ready && r.plan.is_none());
     let c = &r.checks[0];
-    assert_eq!((c.id.as_str(), c.state, c.fix), ("image-set", CheckState::Error, Some(FixAction::EditImageSet)));
+    assert_eq!(
+        (c.id.as_str(), c.state, c.fix),
+        ("image-set", CheckState::Error, Some(FixAction::EditImageSet))
+    );
     assert!(c.detail.contains("line 3"), "{}", c.detail);
 
     // An image the source does not have fails the plan, naming it.
@@ -109,7 +118,9 @@ async fn export_checks_pass_and_fail_with_their_fixes() {
     let r = preflight_with(&store, &m2d(&missing, media.to_str().unwrap())).await;
     assert!(!r.ready);
     assert!(
-        r.checks.iter().any(|c| c.state == CheckState::Error && c.detail.contains("apps/web:nope")),
+        r.checks
+            .iter()
+            .any(|c| c.state == CheckState::Error && c.detail.contains("apps/web:nope")),
         "{:#?}",
         r.checks
     );
@@ -140,8 +151,17 @@ async fn a_source_that_needs_a_login_is_caught_before_the_run_and_the_target_log
     // No login stored: the plan's 401 becomes a credentials check with the fix.
     let r = preflight_with(&store, &m2d(&yaml, media.to_str().unwrap())).await;
     assert!(!r.ready);
-    let c = r.checks.iter().find(|c| c.id == "credentials").expect("a credentials check");
-    assert_eq!((c.state, c.fix), (CheckState::Error, Some(FixAction::OpenCredentials)), "{}", c.detail);
+    let c = r
+        .checks
+        .iter()
+        .find(|c| c.id == "credentials")
+        .expect("a credentials check");
+    assert_eq!(
+        (c.state, c.fix),
+        (CheckState::Error, Some(FixAction::OpenCredentials)),
+        "{}",
+        c.detail
+    );
     assert!(c.detail.contains(&reg.host()), "{}", c.detail);
 
     // The target login is tested with a push probe: refused without a login ...
