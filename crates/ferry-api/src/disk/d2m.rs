@@ -207,7 +207,19 @@ async fn import_set(
     let (verify, streamed) = if opts.skip_verify {
         (None, StreamStats::default())
     } else {
-        let needs = blob_needs(&md, &planned, &prefix);
+        let mut needs = blob_needs(&md, &planned, &prefix);
+        // Catalog source images are not copied, but their blobs go to the rebuilt catalog's
+        // repository in this same pass, so the rebuild does not read them from the media again.
+        for a in md
+            .past_mirror
+            .associations
+            .iter()
+            .filter(|a| crate::operators_disk::is_catalog_source(a))
+        {
+            for d in &a.layer_digests {
+                needs.add(d, &a.name, &format!("{prefix}{}", a.path));
+            }
+        }
         let s = push_blobs_verified(
             set.clone(),
             Arc::new(needs),
