@@ -26,7 +26,7 @@ import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { FerryError, toFerryError } from "../../lib/ipc";
 import { catalogApi } from "../../lib/catalog";
 import { ErrorAlert } from "../../components";
-import { operatorIndex, writePick } from "./catalogYaml";
+import { operatorIndex, operatorLine, writePick } from "./catalogYaml";
 import type { CatalogView } from "../../bindings/CatalogView";
 import type { CatalogPackageView } from "../../bindings/CatalogPackageView";
 import type { CatalogPreview } from "../../bindings/CatalogPreview";
@@ -138,15 +138,20 @@ export function CatalogBrowser({ yaml, setYaml }: { yaml: string; setYaml: (t: s
     setPreview(null);
   };
 
-  const runPreview = () =>
-    guard(async () => {
-      setPreviewBusy(true);
-      try {
-        setPreview(await catalogApi.preview(yaml, index));
-      } finally {
-        setPreviewBusy(false);
-      }
-    });
+  const runPreview = async () => {
+    setError(null);
+    setPreviewBusy(true);
+    try {
+      setPreview(await catalogApi.preview(yaml, index));
+    } catch (e) {
+      // A filter error concerns one catalog entry of the image set: say at which line it is.
+      const err = toFerryError(e);
+      const line = operatorLine(yaml, index);
+      setError(line ? new FerryError(err.code, `Line ${line} (mirror.operators[${index}]): ${err.message}`) : err);
+    } finally {
+      setPreviewBusy(false);
+    }
+  };
 
   const shown = (view?.packages ?? []).filter((p) => {
     const q = filter.trim().toLowerCase();

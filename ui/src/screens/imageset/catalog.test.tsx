@@ -7,7 +7,7 @@ import { useState } from "react";
 import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { CatalogBrowser } from "./CatalogBrowser";
-import { operatorIndex, writePick } from "./catalogYaml";
+import { operatorIndex, operatorLine, writePick } from "./catalogYaml";
 import { parse } from "../../lib/imageset";
 import type { CatalogView } from "../../bindings/CatalogView";
 import type { CatalogPackageView } from "../../bindings/CatalogPackageView";
@@ -87,6 +87,9 @@ describe("catalog YAML writing", () => {
     expect(js.mirror.operators).toEqual([{ catalog: CAT, packages: [{ name: "foo", channels: [{ name: "beta", minVersion: "0.2.0" }] }] }]);
     expect(operatorIndex(text, CAT)).toBe(0);
     expect(operatorIndex(text, "other:1")).toBe(-1);
+    // The entry starts after the 6 lines of BASE plus "  operators:".
+    expect(text.split("\n")[operatorLine(text, 0)! - 1]).toContain(`catalog: ${CAT}`);
+    expect(operatorLine(text, 1)).toBeNull();
   });
 
   it("replaces the same channel, keeps other channels and packages of that catalog", () => {
@@ -161,6 +164,26 @@ describe("catalog browser", () => {
     expect(screen.getByTestId("catalog-preview-deps").textContent).toContain("olm.package.required bar <0.2.0 of foo/foo.v0.2.0");
     expect(screen.getByTestId("catalog-preview-unresolved").textContent).toContain("olm.gvk.required x/v1 Y");
     expect(screen.getByTestId("catalog-preview-bundles").textContent).toContain("dependency");
+  });
+
+  it("shows a preview error at the line of the catalog entry", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "browse_catalog") return view;
+      if (cmd === "catalog_package") return foo;
+      if (cmd === "preview_catalog") throw { code: "invalid-config", message: 'catalog reg.example:5000/cat/index:v1: package "nosuch" not found' };
+      throw { code: "internal", message: `unexpected ${cmd}` };
+    });
+    const initial = `kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nmirror:\n  operators:\n    - catalog: ${CAT}\n      packages:\n        - name: nosuch\n`;
+    render(<Harness initial={initial} />);
+    fireEvent.change(screen.getByLabelText("Index image"), { target: { value: CAT } });
+    fireEvent.click(screen.getByTestId("catalog-load"));
+    fireEvent.click(await screen.findByTestId("catalog-pkg-foo"));
+    await screen.findByTestId("catalog-package");
+    await waitFor(() => expect(screen.getByTestId("catalog-preview")).toBeEnabled());
+    fireEvent.click(screen.getByTestId("catalog-preview"));
+    const alert = await screen.findByTestId("error-alert");
+    expect(alert).toHaveAttribute("data-code", "invalid-config");
+    expect(alert.textContent).toContain('Line 5 (mirror.operators[0]): catalog reg.example:5000/cat/index:v1: package "nosuch" not found');
   });
 
   it("shows the engine's error and keeps what was typed", async () => {

@@ -59,3 +59,12 @@ export function writePick(text: string, p: Pick): { text: string; index: number 
   else chans.add(doc.createNode(channel));
   return { text: doc.toString(), index };
 }
+
+/** 1-based line where `mirror.operators[index]` starts in the text (null when absent), so a
+ * preview error (package not in the catalog, empty range) can be shown at its line. */
+export function operatorLine(text: string, index: number): number | null {
+  const { doc } = parse(text);
+  const node = doc.getIn(["mirror", "operators", index], true) as { range?: [number, number, number] } | undefined;
+  if (!node?.range) return null;
+  return text.slice(0, node.range[0]).split("\n").length;
+}
