@@ -3,7 +3,7 @@
 // names, and the engine's selection highlighted (with shortestPath, the path's edges too).
 // Drawing only: which releases are selected is the engine's answer (ReleaseGraphView.selection).
 import { useState } from "react";
-import { Checkbox, List, ListItem } from "@patternfly/react-core";
+import { Checkbox, ExpandableSection, List, ListItem } from "@patternfly/react-core";
 import type { ReleaseGraphView } from "../../bindings/ReleaseGraphView";
 
 const DX = 34;
@@ -52,8 +52,9 @@ export function ReleaseGraph({ view }: { view: ReleaseGraphView }) {
         isChecked={rangeOnly}
         onChange={(_e, v) => setRangeOnly(v)}
       />
-      {/* The graph scrolls inside its box; the page itself never scrolls sideways. */}
-      <div style={{ overflowX: "auto", maxWidth: "100%", border: "1px solid var(--pf-t--global--border--color--default, #d2d2d2)" }}>
+      {/* The graph scrolls inside its box; the page never scrolls sideways: width 0 keeps the
+          wide SVG out of the form column's intrinsic width, min-width 100% fills the column. */}
+      <div style={{ overflowX: "auto", width: 0, minWidth: "100%", border: "1px solid var(--pf-t--global--border--color--default, #d2d2d2)" }}>
         <svg
           width={width}
           height={HEIGHT}
@@ -150,6 +151,7 @@ export function ReleaseGraph({ view }: { view: ReleaseGraphView }) {
         edges with known risks, not followed unless asked.
       </div>
       {view.conditional.length > 0 && (
+        <ExpandableSection toggleText={`Risks on the conditional edges (${view.conditional.length} groups)`} isIndented>
         <List data-testid="release-risks" style={{ fontSize: "small" }}>
           {view.conditional.map((c, g) =>
             c.risks.map((r) => (
@@ -163,6 +165,7 @@ export function ReleaseGraph({ view }: { view: ReleaseGraphView }) {
             )),
           )}
         </List>
+        </ExpandableSection>
       )}
     </div>
   );

@@ -165,12 +165,15 @@ export function ReleaseSection({ doc, text, setText }: Props) {
       </FormGroup>
       <FormGroup label="Channels of minor version" fieldId="rel-minor">
         <div style={{ display: "flex", gap: ".5rem" }}>
-          <TextInput id="rel-minor" value={minor} onChange={(_e, v) => setMinor(v)} placeholder="4.14" style={{ maxWidth: "8rem" }} />
+          <div style={{ width: "8rem", flex: "none" }}>
+            <TextInput id="rel-minor" value={minor} onChange={(_e, v) => setMinor(v)} placeholder="4.14" />
+          </div>
           <Button variant="secondary" data-testid="rel-list-channels" onClick={listChannels} isDisabled={!minor.trim()}>
             List channels
           </Button>
           {channelList && (
             <FormSelect
+              style={{ minWidth: 0 }}
               id="rel-channel-list"
               aria-label="Channels from the update service"
               value=""
@@ -201,11 +204,13 @@ export function ReleaseSection({ doc, text, setText }: Props) {
           {live ? "Graph follows the form" : "Show the update graph"}
         </Button>
         {archs.length > 1 && (
-          <FormSelect id="rel-graph-arch" aria-label="Architecture to draw" value={arch} onChange={(_e, v) => setGraphArch(v)} style={{ maxWidth: "10rem" }}>
-            {archs.map((a) => (
-              <FormSelectOption key={a} value={a} label={a} />
-            ))}
-          </FormSelect>
+          <div style={{ width: "10rem", flex: "none" }}>
+            <FormSelect id="rel-graph-arch" aria-label="Architecture to draw" value={arch} onChange={(_e, v) => setGraphArch(v)}>
+              {archs.map((a) => (
+                <FormSelectOption key={a} value={a} label={a} />
+              ))}
+            </FormSelect>
+          </div>
         )}
         {busy && <Spinner size="md" aria-label="Reading the update graph" />}
       </div>
