@@ -12,14 +12,17 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 use tauri::ipc::Channel;
+use tauri::AppHandle;
 
 #[derive(Default)]
 pub struct Jobs {
     next: AtomicU64,
-    running: Mutex<HashMap<String, CancellationToken>>,
+    running: Mutex<HashMap<String, (CancellationToken, JobKind)>>,
+    /// Set once at startup: runs keep the machine awake, update the title/tray and notify.
+    app: OnceLock<AppHandle>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,9 +36,32 @@ impl Jobs {
         !self.running.lock().unwrap().is_empty()
     }
 
+    pub fn attach(&self, app: AppHandle) {
+        let _ = self.app.set(app);
+    }
+
+    /// "Export", "Import", "Mirror" for each run going now (the close/quit questions name them).
+    pub fn running_kinds(&self) -> Vec<&'static str> {
+        let mut v: Vec<_> = self
+            .running
+            .lock()
+            .unwrap()
+            .values()
+            .map(|(_, k)| crate::runs::kind_name(*k))
+            .collect();
+        v.sort();
+        v
+    }
+
+    pub fn cancel_all(&self) {
+        for (t, _) in self.running.lock().unwrap().values() {
+            t.cancel();
+        }
+    }
+
     pub fn cancel(&self, id: &str) -> bool {
         match self.running.lock().unwrap().get(id) {
-            Some(t) => {
+            Some((t, _)) => {
                 t.cancel();
                 true
             }
@@ -64,7 +90,11 @@ where
         jobs.next.fetch_add(1, Ordering::Relaxed) + 1
     );
     let token = CancellationToken::new();
-    jobs.running.lock().unwrap().insert(id.clone(), token.clone());
+    jobs.running
+        .lock()
+        .unwrap()
+        .insert(id.clone(), (token.clone(), spec.kind));
+    let app = jobs.app.get().cloned();
     let tracker = Arc::new(Mutex::new(ProgressTracker::new(id.clone(), DEFAULT_INTERVAL)));
     let sink: ProgressSink = {
         let t = tracker.clone();
@@ -73,6 +103,7 @@ where
     let started_at = now_iso();
     let job_id = id.clone();
     tauri::async_runtime::spawn_blocking(move || {
+        let run = crate::runs::RunGuard::begin(app, spec.kind, &spec.backend);
         let rt = tokio::runtime::Handle::current();
         // The ticker sends the throttled snapshot; the engine never waits on IPC.
         // An export's parts are watched on disk: the bars show the bytes really on the media.
@@ -140,10 +171,12 @@ where
         if spec.kind == JobKind::MirrorToDisk && result.is_ok() {
             clear_pending(&spec.data_dir);
         }
-        let _ = channel.send(match result {
+        let event = match result {
             Ok(s) => JobEvent::Finished(s),
             Err(e) => JobEvent::Failed(e.into()),
-        });
+        };
+        run.finish(&event);
+        let _ = channel.send(event);
         jobs.running.lock().unwrap().remove(&job_id);
     });
     JobHandle { job_id: id }

@@ -156,7 +156,8 @@ function appPid() {
   const pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).filter((d) => {
     try {
       return (
-        readlinkSync(`/proc/${d}/exe`) === want &&
+        // "(deleted)": another checkout's build replaced the binary while this app runs.
+        readlinkSync(`/proc/${d}/exe`).replace(/ \(deleted\)$/, "") === want &&
         !/\) Z /.test(readFileSync(`/proc/${d}/stat`, "utf8")) &&
         readFileSync(`/proc/${d}/environ`, "utf8").split("\0").includes(home)
       );
