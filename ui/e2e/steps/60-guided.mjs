@@ -65,6 +65,9 @@ export default async function guided() {
     await find('[data-testid="start"]');
     assert.match(await text('[data-testid="start"]'), /Export to media[\s\S]*Import in the air gap[\s\S]*Connected mirror/);
     await noHorizontalScroll("start");
+    // Just after a restart the web fonts may still load (text is invisible until then).
+    for (let i = 0; i < 50 && (await wd("POST", S("/execute/sync"), { script: "return document.fonts.status", args: [] })) !== "loaded"; i++) await sleep(200);
+    await sleep(300);
     await shot("guided-start");
   });
 
