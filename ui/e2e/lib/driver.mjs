@@ -120,11 +120,25 @@ export async function findByText(css, text, timeout = 15000) {
   }
   throw new Error(`no ${css} containing "${text}" after ${timeout} ms`);
 }
-export const click = async (css) => wd("POST", S(`/element/${await find(css)}/click`), {});
+// WebKitWebDriver does not scroll PatternFly's inner page container to an element before acting
+// on it ("element not interactable"): scroll it to the middle of the view first.
+export async function reveal(el) {
+  await wd("POST", S("/execute/sync"), { script: "arguments[0].scrollIntoView({block: 'center'})", args: [{ [ELEM]: el, ELEMENT: el }] }).catch(() => {});
+  return el;
+}
+export const click = async (css) => wd("POST", S(`/element/${await reveal(await find(css))}/click`), {});
 export const text = async (css) => wd("GET", S(`/element/${await find(css)}/text`));
 export async function fill(css, value) {
-  const el = await find(css);
+  const el = await reveal(await find(css));
   await wd("POST", S(`/element/${el}/clear`), {});
+  // Under load a controlled input can re-render its old value after clear: select all and
+  // delete by keys until it is empty, so the typed value replaces the old one.
+  for (let i = 0; i < 5; i++) {
+    const left = await wd("GET", S(`/element/${el}/property/value`)).catch(() => "");
+    if (!left) break;
+    await wd("POST", S(`/element/${el}/value`), { text: "\uE009a\uE009\uE003" });
+    await sleep(100);
+  }
   await wd("POST", S(`/element/${el}/value`), { text: value });
 }
 // CodeMirror renders one .cm-line per line (only the visible ones; the image set is short).
