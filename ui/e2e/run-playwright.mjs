@@ -133,7 +133,7 @@ try {
     assert.equal(await page.getByTestId("start-import").count(), 0);
     await page.getByLabel("Folder with the archive parts").fill("/media/good");
     await page.getByTestId("verify-media").click();
-    await page.getByText(/Media verified: sequence 1/).waitFor();
+    await page.getByText(/Media complete: sequence 1/).waitFor();
     await page.getByLabel(/Target registry/).fill("mirror.example:5000");
     await page.getByTestId("start-import").click();
     await page.getByTestId("import-summary").waitFor({ timeout: 10000 });
