@@ -124,7 +124,7 @@ else
   echo "SKIPPED seeding the catalog image: no fixtures at $FIXTURES (the catalog steps report skipped)"
 fi
 
-# The update service of the release steps (steps/30-release.mjs serves the fixture graphs on
+# The update service of the release steps (steps/80-release.mjs serves the fixture graphs on
 # GRAPH_PORT with node:http while they run): the app reads UPDATE_URL_OVERRIDE at each graph
 # request, as oc-mirror does, and a running app's environment cannot be changed from a step.
 GRAPH_PORT=$(free_port)

@@ -130,7 +130,18 @@ export const click = async (css) => wd("POST", S(`/element/${await reveal(await 
 export const text = async (css) => wd("GET", S(`/element/${await find(css)}/text`));
 export async function fill(css, value) {
   const el = await reveal(await find(css));
-  await wd("POST", S(`/element/${el}/clear`), {});
+  try {
+    await wd("POST", S(`/element/${el}/clear`), {});
+  } catch (e) {
+    if (!/not interactable/.test(e.message)) throw e;
+    // WebKitWebDriver refuses some PatternFly inputs it cannot hit-test: set the value the way
+    // React sees a typed one (the native setter, then an input event).
+    await wd("POST", S("/execute/sync"), {
+      script: "const w = document.querySelector(arguments[0]); const el = w.matches('input,textarea') ? w : w.querySelector('input,textarea'); Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), 'value').set.call(el, arguments[1]); el.dispatchEvent(new Event('input', { bubbles: true }));",
+      args: [css, value],
+    });
+    return;
+  }
   // Under load a controlled input can re-render its old value after clear: select all and
   // delete by keys until it is empty, so the typed value replaces the old one.
   for (let i = 0; i < 5; i++) {
