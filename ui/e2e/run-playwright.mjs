@@ -19,6 +19,19 @@ async function freePort() {
   });
 }
 
+// Polls an input until it holds `expected`: values set after an async IPC answer (the native
+// dialog, a login) land a moment after the click, and an immediate read races them (seen on CI).
+async function valueBecomes(locator, expected, ms = 10000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    last = await locator.inputValue();
+    if (expected instanceof RegExp ? expected.test(last) : last === expected) return;
+    await sleep(100);
+  }
+  assert.fail(`input value stayed ${JSON.stringify(last)}; expected ${expected}`);
+}
+
 async function waitFor(url, ms = 60000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -119,7 +132,7 @@ try {
     await page.getByText(/Not enough room/).waitFor();
     await page.getByRole("button", { name: "Pick another folder" }).click();
     // The mocked native dialog answers /media/usb-stick.
-    assert.equal(await page.getByLabel("Folder or mounted drive").inputValue(), "/media/usb-stick");
+    await valueBecomes(page.getByLabel("Folder or mounted drive"), "/media/usb-stick");
     await page.getByTestId("start-export").click();
     await page.getByTestId("export-summary").waitFor({ timeout: 10000 });
     assert.match(await page.getByTestId("export-summary").innerText(), /mirror_seq1_000000\.tar/);
@@ -155,7 +168,7 @@ try {
     await page.getByLabel("Results folder").fill("/home/user/oc-mirror-workspace/results-1700000000");
     await page.getByTestId("load-results").click();
     await page.getByTestId("results-view").waitFor();
-    assert.match(await page.getByTestId("apply-command").locator("input").inputValue(), /^oc apply -f \//);
+    await valueBecomes(page.getByTestId("apply-command").locator("input"), /^oc apply -f \//);
     await page.getByRole("tab", { name: "imageContentSourcePolicy.yaml" }).click();
     await page.getByText("kind: ImageContentSourcePolicy").waitFor();
   });
