@@ -15,100 +15,46 @@
 //! network); then 4.12.1 appears in the graph and the second mirror-to-disk carries only the
 //! new release's new blobs.
 
+mod e2e_support;
 mod release_support;
 
-use base64::Engine as _;
-use ferry_api::disk::{disk_to_mirror, mirror_to_disk, DiskOptions};
-use ferry_api::mirror::{mirror_to_mirror, ImageSelection, MirrorOptions};
-use ferry_api::registry::RegistrySettings;
-use ferry_api::{no_progress, CancellationToken, Destination};
-use ferry_testkit::{manifest_digest, RegistryOpts, RegistryServer};
+use e2e_support::*;
+use ferry_api::disk::{disk_to_mirror, mirror_to_disk};
+use ferry_api::mirror::{mirror_to_mirror, ImageSelection};
+use ferry_api::{no_progress, CancellationToken};
+use ferry_testkit::{manifest_digest, RegistryServer};
 use release_support::httpd::{Httpd, Request, Response};
 use release_support::*;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 fn registry() -> RegistryServer {
-    RegistryServer::start(RegistryOpts {
-        tls: false,
-        auth: None,
-        delete_enabled: false,
-    })
-}
-
-fn settings() -> RegistrySettings {
-    RegistrySettings {
-        source_use_http: true,
-        dest_use_http: true,
-        ..Default::default()
-    }
+    RegistryServer::plain()
 }
 
 fn config(metadata_dir: Option<&Path>) -> ferry_api::config::ImageSetConfiguration {
-    let storage = metadata_dir
-        .map(|d| format!("storageConfig:\n  local:\n    path: {}\n", d.display()))
-        .unwrap_or_default();
-    let yaml = format!(
-        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\n{storage}mirror:\n  platform:\n    channels:\n    - name: stable-4.12\n"
-    );
-    ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap()
+    isc(&format!(
+        "{}mirror:\n  platform:\n    channels:\n    - name: stable-4.12\n",
+        local_storage(metadata_dir)
+    ))
 }
 
-type Nodes = Arc<Mutex<Vec<(String, String)>>>;
-
-/// The update service: stable-4.12 for amd64 with `nodes` chained by edges.
+/// The update service: stable-4.12 for amd64 with `nodes` chained by edges (each node listed in
+/// the channel), an empty graph for anything else; records every query.
 async fn graph_server(nodes: Nodes, queries: Arc<Mutex<Vec<String>>>) -> Httpd {
+    let metadata = serde_json::json!({"io.openshift.upgrades.graph.release.channels": "stable-4.12"});
     Httpd::start(move |r: Request| {
-        let (nodes, queries) = (nodes.clone(), queries.clone());
+        let (nodes, queries, metadata) = (nodes.clone(), queries.clone(), metadata.clone());
         async move {
             queries.lock().unwrap().push(r.target.clone());
             if !r.target.contains("channel=stable-4.12") || !r.target.contains("arch=amd64") {
                 return Response::new(200, r#"{"version":1,"nodes":[],"edges":[],"conditionalEdges":[]}"#);
             }
-            let n = nodes.lock().unwrap().clone();
-            let list: Vec<serde_json::Value> = n
-                .iter()
-                .map(|(v, p)| serde_json::json!({"version": v, "payload": p, "metadata": {"io.openshift.upgrades.graph.release.channels": "stable-4.12"}}))
-                .collect();
-            let edges: Vec<serde_json::Value> = (1..n.len()).map(|i| serde_json::json!([i - 1, i])).collect();
-            let body = serde_json::json!({"version": 1, "nodes": list, "edges": edges, "conditionalEdges": []});
-            Response::bytes(200, serde_json::to_vec(&body).unwrap()).header("Content-Type", "application/json")
+            let body = graph_body(&nodes.lock().unwrap(), &metadata);
+            Response::bytes(200, body).header("Content-Type", "application/json")
         }
     })
     .await
-}
-
-type Sigs = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-/// The signature store: `/sigs/sha256=<hex>/signature-1`, 404 for everything else.
-async fn signature_server(sigs: Sigs) -> Httpd {
-    Httpd::start(move |r: Request| {
-        let sigs = sigs.clone();
-        async move {
-            for (digest, sig) in sigs.lock().unwrap().iter() {
-                let hex = digest.trim_start_matches("sha256:");
-                if r.target == format!("/sigs/sha256={hex}/signature-1") {
-                    return Response::bytes(200, sig.clone());
-                }
-            }
-            Response::new(404, "not found")
-        }
-    })
-    .await
-}
-
-fn read_signature_configmap(results: &Path, digest: &str) -> Vec<u8> {
-    let hex = digest.trim_start_matches("sha256:");
-    let f = results.join(format!("release-signatures/signature-sha256-{}.json", &hex[..16]));
-    let cm: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()))).unwrap();
-    assert_eq!(cm["metadata"]["namespace"], "openshift-config-managed");
-    assert_eq!(
-        cm["metadata"]["labels"]["release.openshift.io/verification-signatures"],
-        ""
-    );
-    let b64 = cm["binaryData"][format!("sha256-{hex}-1")].as_str().unwrap();
-    base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -117,45 +63,30 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
     assert_eq!(names.len(), 183, "the real 4.12.0 payload lists 183 components");
     let src = registry();
     let h = src.host();
-    let comp_repo = "openshift-release-dev/ocp-v4.0-art-dev";
-    let mut comps = Vec::new();
-    for n in &names {
-        let d = push_component(&src, comp_repo, n, "4.12.0").await;
-        comps.push((n.clone(), format!("{h}/{comp_repo}@{d}")));
-    }
+    let comp_repo = COMPONENT_REPO;
+    let comps = push_components(&src, &names, "4.12.0").await;
     let rel0 = push_release(&src, "4.12.0", &comps).await;
-    let payload0 = format!("{h}/openshift-release-dev/ocp-release@{rel0}");
+    let payload0 = payload(&src, &rel0);
 
-    let (key, armored) = test_key();
-    let keydir = tempfile::tempdir().unwrap();
-    let keyfile = keydir.path().join("release-pk.asc");
-    std::fs::write(&keyfile, armored).unwrap();
-    let sig0 = sign_release(
-        &key,
-        &rel0,
-        &format!("{h}/openshift-release-dev/ocp-release:4.12.0-x86_64"),
-    );
+    let keys = keyring();
+    let key = &keys.key;
+    let sig0 = sign_release(key, &rel0, &release_identity(&src, "4.12.0"));
     let nodes: Nodes = Arc::new(Mutex::new(vec![("4.12.0".into(), payload0.clone())]));
     let queries: Arc<Mutex<Vec<String>>> = Default::default();
     let graph = graph_server(nodes.clone(), queries.clone()).await;
-    let sigs: Sigs = Arc::new(Mutex::new(vec![(rel0.clone(), sig0.clone())]));
+    let sigs = sigs(vec![(rel0.clone(), sig0.clone())]);
     let sigsrv = signature_server(sigs.clone()).await;
     // nextest runs each test in its own process, so these reach only this test.
-    std::env::set_var("UPDATE_URL_OVERRIDE", format!("http://{}/graph", graph.host()));
-    std::env::set_var("OCP_SIGNATURE_URL", format!("http://{}/sigs", sigsrv.host()));
-    std::env::set_var("OCP_SIGNATURE_VERIFICATION_PK", &keyfile);
+    use_graph(&graph);
+    use_signing(&keys.file, &sigsrv);
 
     // 1. Mirror to mirror.
     let dst = registry();
     let ws = tempfile::tempdir().unwrap();
     let cfg = config(None);
     let selection = ImageSelection::from_config(&cfg).unwrap();
-    let mopts = MirrorOptions {
-        registry: settings(),
-        workspace: ws.path().to_path_buf(),
-        ..Default::default()
-    };
-    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
+    let mopts = mirror_opts(ws.path());
+    let dest = docker_dest(&dst, "mirror");
     let r = mirror_to_mirror(&selection, &dest, &mopts, no_progress(), CancellationToken::new())
         .await
         .unwrap();
@@ -199,11 +130,7 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
     // 2. Mirror to disk (with workspace metadata, for the incremental run later).
     let meta = tempfile::tempdir().unwrap();
     let dws = tempfile::tempdir().unwrap();
-    let dopts = DiskOptions {
-        registry: settings(),
-        workspace: dws.path().to_path_buf(),
-        ..Default::default()
-    };
+    let dopts = disk_opts(dws.path());
     let disk1 = tempfile::tempdir().unwrap();
     let m2d = mirror_to_disk(
         &config(Some(meta.path())),
@@ -217,8 +144,7 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
     assert!(m2d.written);
     assert_eq!(m2d.images, 184);
     // Heads-only: the head of this run is remembered in oc-mirror's form.
-    let md: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(meta.path().join("publish/.metadata.json")).unwrap()).unwrap();
+    let md = read_json(&meta.path().join("publish/.metadata.json"));
     assert_eq!(
         md["pastMirror"]["platforms"],
         serde_json::json!([{"channel": "stable-4.12", "minVersion": "4.12.0"}])
@@ -231,15 +157,8 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
         c.1 = format!("{h}/{comp_repo}@{d}");
     }
     let rel1 = push_release(&src, "4.12.1", &comps1).await;
-    let sig1 = sign_release(
-        &key,
-        &rel1,
-        &format!("{h}/openshift-release-dev/ocp-release:4.12.1-x86_64"),
-    );
-    nodes
-        .lock()
-        .unwrap()
-        .push(("4.12.1".into(), format!("{h}/openshift-release-dev/ocp-release@{rel1}")));
+    let sig1 = sign_release(key, &rel1, &release_identity(&src, "4.12.1"));
+    nodes.lock().unwrap().push(("4.12.1".into(), payload(&src, &rel1)));
     sigs.lock().unwrap().push((rel1.clone(), sig1.clone()));
     let disk2 = tempfile::tempdir().unwrap();
     let m2d2 = mirror_to_disk(
@@ -263,13 +182,9 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
     drop(graph);
     drop(sigsrv);
     let air = registry();
-    let airdest = Destination::parse(&format!("docker://{}/mirror", air.host())).unwrap();
+    let airdest = docker_dest(&air, "mirror");
     let iws = tempfile::tempdir().unwrap();
-    let iopts = DiskOptions {
-        registry: settings(),
-        workspace: iws.path().to_path_buf(),
-        ..Default::default()
-    };
+    let iopts = disk_opts(iws.path());
     let i1 = disk_to_mirror(disk1.path(), &airdest, &iopts, no_progress(), CancellationToken::new())
         .await
         .unwrap();
@@ -309,42 +224,21 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
 async fn release_with_a_bad_signature_is_not_shipped() {
     let Some(names) = real_component_names() else { return };
     let src = registry();
-    let h = src.host();
-    let comp_repo = "openshift-release-dev/ocp-v4.0-art-dev";
-    let mut comps = Vec::new();
-    for n in names.iter().take(3) {
-        let d = push_component(&src, comp_repo, n, "bad").await;
-        comps.push((n.clone(), format!("{h}/{comp_repo}@{d}")));
-    }
+    let comps = push_components(&src, &names[..3], "bad").await;
     let rel = push_release(&src, "4.12.0", &comps).await;
-    let (_trusted, armored) = test_key();
+    let trusted = keyring();
     let (other, _) = test_key();
-    let keydir = tempfile::tempdir().unwrap();
-    let keyfile = keydir.path().join("release-pk.asc");
-    std::fs::write(&keyfile, armored).unwrap();
-    let nodes: Nodes = Arc::new(Mutex::new(vec![(
-        "4.12.0".into(),
-        format!("{h}/openshift-release-dev/ocp-release@{rel}"),
-    )]));
+    let nodes: Nodes = Arc::new(Mutex::new(vec![("4.12.0".into(), payload(&src, &rel))]));
     let graph = graph_server(nodes, Default::default()).await;
     // Signed, but by a key the keyring does not hold.
-    let sigs: Sigs = Arc::new(Mutex::new(vec![(
-        rel.clone(),
-        sign_release(&other, &rel, "x/y:4.12.0"),
-    )]));
-    let sigsrv = signature_server(sigs).await;
-    std::env::set_var("UPDATE_URL_OVERRIDE", format!("http://{}/graph", graph.host()));
-    std::env::set_var("OCP_SIGNATURE_URL", format!("http://{}/sigs", sigsrv.host()));
-    std::env::set_var("OCP_SIGNATURE_VERIFICATION_PK", &keyfile);
+    let sigsrv = signature_server(sigs(vec![(rel.clone(), sign_release(&other, &rel, "x/y:4.12.0"))])).await;
+    use_graph(&graph);
+    use_signing(&trusted.file, &sigsrv);
     let dst = registry();
     let ws = tempfile::tempdir().unwrap();
     let mut selection = ImageSelection::from_config(&config(None)).unwrap();
-    let mopts = MirrorOptions {
-        registry: settings(),
-        workspace: ws.path().to_path_buf(),
-        ..Default::default()
-    };
-    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
+    let mopts = mirror_opts(ws.path());
+    let dest = docker_dest(&dst, "mirror");
     let e = mirror_to_mirror(&selection, &dest, &mopts, no_progress(), CancellationToken::new())
         .await
         .unwrap_err()

@@ -10,46 +10,30 @@
 //! mirror-to-disk packs the tarball, and the import into a registry the source cannot reach
 //! (every server stopped) builds the same graph image (same digest: the layer is deterministic).
 
+mod e2e_support;
 mod release_support;
 
-use ferry_api::disk::{disk_to_mirror, mirror_to_disk, DiskOptions};
-use ferry_api::mirror::{mirror_to_mirror, ImageSelection, MirrorOptions};
-use ferry_api::registry::RegistrySettings;
-use ferry_api::{no_progress, CancellationToken, Destination};
-use ferry_testkit::{
-    get_manifest, manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryOpts, RegistryServer,
-};
+use e2e_support::*;
+use ferry_api::disk::{disk_to_mirror, mirror_to_disk};
+use ferry_api::mirror::{mirror_to_mirror, ImageSelection};
+use ferry_api::{no_progress, CancellationToken};
+use ferry_testkit::{get_manifest, manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryServer};
 use release_support::httpd::{Httpd, Request, Response};
 use release_support::*;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 fn registry() -> RegistryServer {
-    RegistryServer::start(RegistryOpts {
-        tls: false,
-        auth: None,
-        delete_enabled: false,
-    })
-}
-
-fn settings() -> RegistrySettings {
-    RegistrySettings {
-        source_use_http: true,
-        dest_use_http: true,
-        ..Default::default()
-    }
+    RegistryServer::plain()
 }
 
 fn config(metadata_dir: Option<&Path>) -> ferry_api::config::ImageSetConfiguration {
-    let storage = metadata_dir
-        .map(|d| format!("storageConfig:\n  local:\n    path: {}\n", d.display()))
-        .unwrap_or_default();
-    let yaml = format!(
-        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\n{storage}mirror:\n  platform:\n    graph: true\n    channels:\n    - name: stable-4.12\n"
-    );
-    ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap()
+    isc(&format!(
+        "{}mirror:\n  platform:\n    graph: true\n    channels:\n    - name: stable-4.12\n",
+        local_storage(metadata_dir)
+    ))
 }
 
 /// A cincinnati-graph-data tarball as the update service publishes it (entries under `./`).
@@ -172,12 +156,7 @@ fn update_service(results: &Path) -> String {
 async fn graph_image_and_update_service_m2m_m2d_d2m() {
     let src = registry();
     let h = src.host();
-    let comp_repo = "openshift-release-dev/ocp-v4.0-art-dev";
-    let mut comps = Vec::new();
-    for n in ["cluster-version-operator", "etcd", "cli"] {
-        let d = push_component(&src, comp_repo, n, "graph").await;
-        comps.push((n.to_string(), format!("{h}/{comp_repo}@{d}")));
-    }
+    let comps = push_components(&src, &["cluster-version-operator", "etcd", "cli"], "graph").await;
     let rel = push_release(&src, "4.12.0", &comps).await;
     let base = push_image(
         &src,
@@ -190,36 +169,11 @@ async fn graph_image_and_update_service_m2m_m2d_d2m() {
         },
     )
     .await;
-    let (key, armored) = test_key();
-    let keydir = tempfile::tempdir().unwrap();
-    let keyfile = keydir.path().join("release-pk.asc");
-    std::fs::write(&keyfile, armored).unwrap();
-    let sig = sign_release(
-        &key,
-        &rel,
-        &format!("{h}/openshift-release-dev/ocp-release:4.12.0-x86_64"),
-    );
-    let payload = format!("{h}/openshift-release-dev/ocp-release@{rel}");
-    let graph = Httpd::start(move |_r: Request| {
-        let payload = payload.clone();
-        async move {
-            let body = serde_json::json!({"version": 1, "nodes": [{"version": "4.12.0", "payload": payload, "metadata": {}}], "edges": [], "conditionalEdges": []});
-            Response::bytes(200, serde_json::to_vec(&body).unwrap())
-        }
-    })
-    .await;
-    let (rel_c, sig_c) = (rel.clone(), sig.clone());
-    let sigsrv = Httpd::start(move |r: Request| {
-        let (rel, sig) = (rel_c.clone(), sig_c.clone());
-        async move {
-            if r.target == format!("/sigs/sha256={}/signature-1", rel.trim_start_matches("sha256:")) {
-                Response::bytes(200, sig)
-            } else {
-                Response::new(404, "not found")
-            }
-        }
-    })
-    .await;
+    let keys = keyring();
+    let sig = sign_release(&keys.key, &rel, &release_identity(&src, "4.12.0"));
+    let nodes = Arc::new(Mutex::new(vec![("4.12.0".to_string(), payload(&src, &rel))]));
+    let graph = graph_server(nodes, serde_json::json!({})).await;
+    let sigsrv = signature_server(sigs(vec![(rel.clone(), sig)])).await;
     let tarball = graph_data_tarball();
     let downloads = Arc::new(AtomicUsize::new(0));
     let (tb, dl) = (tarball.clone(), downloads.clone());
@@ -236,9 +190,8 @@ async fn graph_image_and_update_service_m2m_m2d_d2m() {
     })
     .await;
     // nextest runs each test in its own process, so these reach only this test.
-    std::env::set_var("UPDATE_URL_OVERRIDE", format!("http://{}/graph", graph.host()));
-    std::env::set_var("OCP_SIGNATURE_URL", format!("http://{}/sigs", sigsrv.host()));
-    std::env::set_var("OCP_SIGNATURE_VERIFICATION_PK", &keyfile);
+    use_graph(&graph);
+    use_signing(&keys.file, &sigsrv);
     std::env::set_var("FERRY_GRAPH_BASE_IMAGE", format!("{h}/ubi9/ubi:latest"));
     std::env::set_var(
         "FERRY_GRAPH_DATA_URL",
@@ -249,12 +202,8 @@ async fn graph_image_and_update_service_m2m_m2d_d2m() {
     let dst = registry();
     let ws = tempfile::tempdir().unwrap();
     let selection = ImageSelection::from_config(&config(None)).unwrap();
-    let mopts = MirrorOptions {
-        registry: settings(),
-        workspace: ws.path().to_path_buf(),
-        ..Default::default()
-    };
-    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
+    let mopts = mirror_opts(ws.path());
+    let dest = docker_dest(&dst, "mirror");
     let r = mirror_to_mirror(&selection, &dest, &mopts, no_progress(), CancellationToken::new())
         .await
         .unwrap();
@@ -279,11 +228,7 @@ async fn graph_image_and_update_service_m2m_m2d_d2m() {
     // 2. Mirror to disk: the tarball and the base image travel in the set.
     let meta = tempfile::tempdir().unwrap();
     let dws = tempfile::tempdir().unwrap();
-    let dopts = DiskOptions {
-        registry: settings(),
-        workspace: dws.path().to_path_buf(),
-        ..Default::default()
-    };
+    let dopts = disk_opts(dws.path());
     let disk = tempfile::tempdir().unwrap();
     let m2d = mirror_to_disk(
         &config(Some(meta.path())),
@@ -316,13 +261,9 @@ async fn graph_image_and_update_service_m2m_m2d_d2m() {
     drop(sigsrv);
     drop(datasrv);
     let air = registry();
-    let airdest = Destination::parse(&format!("docker://{}/air", air.host())).unwrap();
+    let airdest = docker_dest(&air, "air");
     let iws = tempfile::tempdir().unwrap();
-    let iopts = DiskOptions {
-        registry: settings(),
-        workspace: iws.path().to_path_buf(),
-        ..Default::default()
-    };
+    let iopts = disk_opts(iws.path());
     let i = disk_to_mirror(disk.path(), &airdest, &iopts, no_progress(), CancellationToken::new())
         .await
         .unwrap();
@@ -357,16 +298,11 @@ async fn graph_data_that_is_not_a_tarball_stops_the_run_naming_the_url() {
     let url = format!("http://{}/graph-data", datasrv.host());
     std::env::set_var("FERRY_GRAPH_DATA_URL", &url);
     // graph: true without channels: only the graph image (oc-mirror allows that too).
-    let yaml = "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nmirror:\n  platform:\n    graph: true\n";
-    let cfg = ferry_api::config::parse_str(yaml, "isc.yaml").unwrap();
+    let cfg = isc("mirror:\n  platform:\n    graph: true\n");
     let dst = registry();
     let ws = tempfile::tempdir().unwrap();
-    let mopts = MirrorOptions {
-        registry: settings(),
-        workspace: ws.path().to_path_buf(),
-        ..Default::default()
-    };
-    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
+    let mopts = mirror_opts(ws.path());
+    let dest = docker_dest(&dst, "mirror");
     let e = mirror_to_mirror(
         &ImageSelection::from_config(&cfg).unwrap(),
         &dest,

@@ -11,66 +11,24 @@
 //! first run records `pastMirror.platforms` as oc-mirror does, the second (after 4.12.1 appears)
 //! plans from the remembered 4.12.0 and copies only the new release's images.
 
+mod e2e_support;
 mod release_support;
 
-use ferry_api::disk::{disk_to_mirror, DiskOptions};
-use ferry_api::mirror::{mirror_to_mirror, ImageSelection, MirrorOptions};
-use ferry_api::registry::RegistrySettings;
+use e2e_support::*;
+use ferry_api::disk::disk_to_mirror;
+use ferry_api::mirror::{mirror_to_mirror, ImageSelection};
 use ferry_api::release_single::{release_mirror, SingleReport};
 use ferry_api::{no_progress, CancellationToken, Destination};
-use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryOpts, RegistryServer};
-use release_support::httpd::{Httpd, Request, Response};
+use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryServer};
 use release_support::*;
 use std::sync::{Arc, Mutex};
 
 fn registry() -> RegistryServer {
-    RegistryServer::start(RegistryOpts {
-        tls: false,
-        auth: None,
-        delete_enabled: false,
-    })
-}
-
-fn settings() -> RegistrySettings {
-    RegistrySettings {
-        source_use_http: true,
-        dest_use_http: true,
-        ..Default::default()
-    }
-}
-
-type Sigs = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-
-async fn signature_server(sigs: Sigs) -> Httpd {
-    Httpd::start(move |r: Request| {
-        let sigs = sigs.clone();
-        async move {
-            for (digest, sig) in sigs.lock().unwrap().iter() {
-                if r.target == format!("/sigs/sha256={}/signature-1", digest.trim_start_matches("sha256:")) {
-                    return Response::bytes(200, sig.clone());
-                }
-            }
-            Response::new(404, "not found")
-        }
-    })
-    .await
+    RegistryServer::plain()
 }
 
 async fn components(src: &RegistryServer, salt: &str) -> Vec<(String, String)> {
-    let h = src.host();
-    let repo = "openshift-release-dev/ocp-v4.0-art-dev";
-    let mut out = Vec::new();
-    for n in ["cluster-version-operator", "etcd", "installer"] {
-        let d = push_component(src, repo, n, salt).await;
-        out.push((n.to_string(), format!("{h}/{repo}@{d}")));
-    }
-    out
-}
-
-/// The test keyring and store, as oc-mirror reads them (env; each nextest test is a process).
-fn use_signing(keyfile: &std::path::Path, store: &Httpd) {
-    std::env::set_var("OCP_SIGNATURE_URL", format!("http://{}/sigs", store.host()));
-    std::env::set_var("OCP_SIGNATURE_VERIFICATION_PK", keyfile);
+    push_components(src, &["cluster-version-operator", "etcd", "installer"], salt).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -80,25 +38,18 @@ async fn single_release_by_pull_spec_to_registry_and_through_media() {
     let comps = components(&src, "4.11.0").await;
     let rel = push_release(&src, "4.11.0", &comps).await;
     let pullspec = format!("{h}/openshift-release-dev/ocp-release:4.11.0-x86_64");
-    let (key, armored) = test_key();
-    let keydir = tempfile::tempdir().unwrap();
-    let keyfile = keydir.path().join("release-pk.asc");
-    std::fs::write(&keyfile, armored).unwrap();
-    let sig = sign_release(&key, &rel, &pullspec);
-    let sigsrv = signature_server(Arc::new(Mutex::new(vec![(rel.clone(), sig.clone())]))).await;
-    use_signing(&keyfile, &sigsrv);
+    let keys = keyring();
+    let sig = sign_release(&keys.key, &rel, &pullspec);
+    let sigsrv = signature_server(sigs(vec![(rel.clone(), sig.clone())])).await;
+    use_signing(&keys.file, &sigsrv);
     // No update graph is involved: a graph URL that answers nothing proves it is not asked.
     std::env::set_var("UPDATE_URL_OVERRIDE", "http://127.0.0.1:9/graph");
 
     // 1. Registry to registry.
     let dst = registry();
     let ws = tempfile::tempdir().unwrap();
-    let opts = MirrorOptions {
-        registry: settings(),
-        workspace: ws.path().to_path_buf(),
-        ..Default::default()
-    };
-    let dest = Destination::parse(&format!("docker://{}/ocp4", dst.host())).unwrap();
+    let opts = mirror_opts(ws.path());
+    let dest = docker_dest(&dst, "ocp4");
     let SingleReport::Registry(r) = release_mirror(
         &pullspec,
         &dest,
@@ -151,11 +102,7 @@ async fn single_release_by_pull_spec_to_registry_and_through_media() {
     // 2. To removable media, then the ordinary import with every server gone.
     let disk = tempfile::tempdir().unwrap();
     let dws = tempfile::tempdir().unwrap();
-    let dopts = MirrorOptions {
-        registry: settings(),
-        workspace: dws.path().to_path_buf(),
-        ..Default::default()
-    };
+    let dopts = mirror_opts(dws.path());
     let SingleReport::Disk(d) = release_mirror(
         &pullspec,
         &Destination::Disk(disk.path().to_path_buf()),
@@ -174,12 +121,8 @@ async fn single_release_by_pull_spec_to_registry_and_through_media() {
     drop(sigsrv);
     let air = registry();
     let iws = tempfile::tempdir().unwrap();
-    let iopts = DiskOptions {
-        registry: settings(),
-        workspace: iws.path().to_path_buf(),
-        ..Default::default()
-    };
-    let airdest = Destination::parse(&format!("docker://{}/ocp4", air.host())).unwrap();
+    let iopts = disk_opts(iws.path());
+    let airdest = docker_dest(&air, "ocp4");
     let i = disk_to_mirror(disk.path(), &airdest, &iopts, no_progress(), CancellationToken::new())
         .await
         .unwrap();
@@ -212,12 +155,8 @@ async fn a_pull_spec_that_is_not_a_release_is_refused_naming_it() {
     .await;
     let dst = registry();
     let ws = tempfile::tempdir().unwrap();
-    let opts = MirrorOptions {
-        registry: settings(),
-        workspace: ws.path().to_path_buf(),
-        ..Default::default()
-    };
-    let dest = Destination::parse(&format!("docker://{}/ocp4", dst.host())).unwrap();
+    let opts = mirror_opts(ws.path());
+    let dest = docker_dest(&dst, "ocp4");
     let spec = format!("{}/library/busybox:1", src.host());
     let run = |spec: String| {
         let (dest, opts) = (dest.clone(), opts.clone());
@@ -252,61 +191,33 @@ async fn a_pull_spec_that_is_not_a_release_is_refused_naming_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mirror_to_mirror_remembers_heads_and_second_run_copies_only_the_new_release() {
     let src = registry();
-    let h = src.host();
     let comps = components(&src, "4.12.0").await;
     let rel0 = push_release(&src, "4.12.0", &comps).await;
-    let (key, armored) = test_key();
-    let keydir = tempfile::tempdir().unwrap();
-    let keyfile = keydir.path().join("release-pk.asc");
-    std::fs::write(&keyfile, armored).unwrap();
-    let sigs: Sigs = Arc::new(Mutex::new(vec![(
-        rel0.clone(),
-        sign_release(&key, &rel0, "x/ocp-release:4.12.0"),
-    )]));
+    let keys = keyring();
+    let key = &keys.key;
+    let sigs = sigs(vec![(rel0.clone(), sign_release(key, &rel0, "x/ocp-release:4.12.0"))]);
     let sigsrv = signature_server(sigs.clone()).await;
-    use_signing(&keyfile, &sigsrv);
-    let nodes = Arc::new(Mutex::new(vec![(
-        "4.12.0".to_string(),
-        format!("{h}/openshift-release-dev/ocp-release@{rel0}"),
-    )]));
-    let n2 = nodes.clone();
-    let graph = Httpd::start(move |_r: Request| {
-        let n = n2.lock().unwrap().clone();
-        async move {
-            let list: Vec<serde_json::Value> = n
-                .iter()
-                .map(|(v, p)| serde_json::json!({"version": v, "payload": p, "metadata": {}}))
-                .collect();
-            let edges: Vec<serde_json::Value> = (1..n.len()).map(|i| serde_json::json!([i - 1, i])).collect();
-            let body = serde_json::json!({"version": 1, "nodes": list, "edges": edges, "conditionalEdges": []});
-            Response::bytes(200, serde_json::to_vec(&body).unwrap())
-        }
-    })
-    .await;
-    std::env::set_var("UPDATE_URL_OVERRIDE", format!("http://{}/graph", graph.host()));
+    use_signing(&keys.file, &sigsrv);
+    let nodes: Nodes = Arc::new(Mutex::new(vec![("4.12.0".to_string(), payload(&src, &rel0))]));
+    let graph = graph_server(nodes.clone(), serde_json::json!({})).await;
+    use_graph(&graph);
 
     let meta = tempfile::tempdir().unwrap();
-    let yaml = format!(
-        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nstorageConfig:\n  local:\n    path: {}\nmirror:\n  platform:\n    channels:\n    - name: stable-4.12\n",
-        meta.path().display()
-    );
-    let cfg = ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap();
+    let cfg = isc(&format!(
+        "{}mirror:\n  platform:\n    channels:\n    - name: stable-4.12\n",
+        local_storage(Some(meta.path()))
+    ));
     let dst = registry();
     let ws = tempfile::tempdir().unwrap();
-    let opts = MirrorOptions {
-        registry: settings(),
-        workspace: ws.path().to_path_buf(),
-        ..Default::default()
-    }
-    .with_config(&cfg);
-    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
+    let opts = mirror_opts(ws.path()).with_config(&cfg);
+    let dest = docker_dest(&dst, "mirror");
     let selection = ImageSelection::from_config(&cfg).unwrap();
     let r1 = mirror_to_mirror(&selection, &dest, &opts, no_progress(), CancellationToken::new())
         .await
         .unwrap();
     assert_eq!(r1.images_copied, 4);
     let md_file = meta.path().join("publish/.metadata.json");
-    let md: serde_json::Value = serde_json::from_slice(&std::fs::read(&md_file).unwrap()).unwrap();
+    let md = read_json(&md_file);
     assert_eq!(
         md["pastMirror"]["platforms"],
         serde_json::json!([{"channel": "stable-4.12", "minVersion": "4.12.0"}])
@@ -326,16 +237,12 @@ async fn mirror_to_mirror_remembers_heads_and_second_run_copies_only_the_new_rel
 
     // 4.12.1 appears: one component rebuilt, the others shared.
     let mut comps1 = comps.clone();
-    let d = push_component(&src, "openshift-release-dev/ocp-v4.0-art-dev", "etcd", "4.12.1").await;
-    comps1[1].1 = format!("{h}/openshift-release-dev/ocp-v4.0-art-dev@{d}");
+    comps1[1] = push_components(&src, &["etcd"], "4.12.1").await.remove(0);
     let rel1 = push_release(&src, "4.12.1", &comps1).await;
     sigs.lock()
         .unwrap()
-        .push((rel1.clone(), sign_release(&key, &rel1, "x/ocp-release:4.12.1")));
-    nodes
-        .lock()
-        .unwrap()
-        .push(("4.12.1".into(), format!("{h}/openshift-release-dev/ocp-release@{rel1}")));
+        .push((rel1.clone(), sign_release(key, &rel1, "x/ocp-release:4.12.1")));
+    nodes.lock().unwrap().push(("4.12.1".into(), payload(&src, &rel1)));
     let r2 = mirror_to_mirror(&selection, &dest, &opts, no_progress(), CancellationToken::new())
         .await
         .unwrap();
@@ -353,7 +260,7 @@ async fn mirror_to_mirror_remembers_heads_and_second_run_copies_only_the_new_rel
     // shared), and etcd's layer and config.
     assert_eq!(r2.blobs_copied, 4, "{r2:?}");
     assert_eq!(r2.sequence, Some(2));
-    let md: serde_json::Value = serde_json::from_slice(&std::fs::read(&md_file).unwrap()).unwrap();
+    let md = read_json(&md_file);
     assert_eq!(
         md["pastMirror"]["platforms"],
         serde_json::json!([{"channel": "stable-4.12", "minVersion": "4.12.0"}]),

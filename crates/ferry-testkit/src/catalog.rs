@@ -32,16 +32,8 @@ pub struct PushedCatalog {
 }
 
 fn tar_gz(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
-    for (path, data) in entries {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_mtime(0);
-        h.set_cksum();
-        b.append_data(&mut h, path, &data[..]).expect("tar entry");
-    }
-    b.into_inner().expect("tar").finish().expect("gzip")
+    let refs: Vec<(&str, &[u8])> = entries.iter().map(|(p, d)| (p.as_str(), &d[..])).collect();
+    crate::release::tar_gz(&refs)
 }
 
 fn gunzip_digest(gz: &[u8]) -> Digest {
@@ -51,12 +43,24 @@ fn gunzip_digest(gz: &[u8]) -> Digest {
     Digest::of(&raw)
 }
 
-struct Http<'a> {
+/// Plain blob and manifest pushes (basic auth and the test CA when the server has them).
+pub(crate) struct Http<'a> {
     server: &'a RegistryServer,
     http: reqwest::Client,
 }
 
-impl Http<'_> {
+impl<'a> Http<'a> {
+    pub(crate) fn new(server: &'a RegistryServer) -> Self {
+        let mut b = reqwest::Client::builder();
+        if let Some(ca) = server.ca_pem_path() {
+            b = b.add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap());
+        }
+        Http {
+            server,
+            http: b.build().unwrap(),
+        }
+    }
+
     fn req(&self, m: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
         let r = self.http.request(m, url);
         match self.server.credentials() {
@@ -65,7 +69,7 @@ impl Http<'_> {
         }
     }
 
-    async fn blob(&self, repo: &str, bytes: Vec<u8>) -> (Digest, u64) {
+    pub(crate) async fn blob(&self, repo: &str, bytes: Vec<u8>) -> (Digest, u64) {
         let digest = Digest::of(&bytes);
         let size = bytes.len() as u64;
         let base = self.server.base_url();
@@ -94,7 +98,7 @@ impl Http<'_> {
         (digest, size)
     }
 
-    async fn manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) {
+    pub(crate) async fn manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) {
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.server.base_url());
         let resp = self
             .req(reqwest::Method::PUT, &url)
@@ -122,14 +126,7 @@ pub async fn push_catalog_image(
     extra_labels: &BTreeMap<String, String>,
     platforms: &[(&str, &str)],
 ) -> PushedCatalog {
-    let mut b = reqwest::Client::builder();
-    if let Some(ca) = server.ca_pem_path() {
-        b = b.add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap());
-    }
-    let h = Http {
-        server,
-        http: b.build().unwrap(),
-    };
+    let h = Http::new(server);
     let base_layer = tar_gz(&[
         ("bin/opm".to_string(), b"#!/bin/sh\necho stand-in for opm\n".to_vec()),
         ("tmp/cache/pogreb.v1/digest".to_string(), b"stale".to_vec()),

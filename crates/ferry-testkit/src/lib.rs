@@ -11,6 +11,9 @@
 //! # }
 //! ```
 //!
+//! [`release`] builds signed OpenShift releases (release image, components, key, signature,
+//! graph and signature servers) for the release suites and the release benchmark.
+//!
 //! The harness never uses ferry-registry: it pushes and reads with its own plain HTTP calls.
 
 mod catalog;
@@ -18,6 +21,7 @@ mod fixtures;
 pub mod httpd;
 mod image;
 pub mod presigned;
+pub mod release;
 mod server;
 
 pub use catalog::{

@@ -158,6 +158,15 @@ fn config_yaml(dir: &Path, port: u16, opts: &RegistryOpts) -> String {
 }
 
 impl RegistryServer {
+    /// A plain-HTTP registry without auth or deletes (what most end-to-end tests need).
+    pub fn plain() -> RegistryServer {
+        RegistryServer::start(RegistryOpts {
+            tls: false,
+            auth: None,
+            delete_enabled: false,
+        })
+    }
+
     /// Starts a registry on a free 127.0.0.1 port and waits until it accepts connections.
     /// Panics with a clear message when `/usr/bin/docker-registry` is missing: tests never skip
     /// silently for want of a registry.
