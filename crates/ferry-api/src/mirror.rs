@@ -335,6 +335,11 @@ pub async fn mirror_to_mirror(
         parallel_blobs: (opts.registry.max_per_registry).max(1),
         cancel,
         progress,
+        // Layers earlier runs put in the target are mounted from there (paths are `registry/repo`).
+        mount_from: Arc::new(crate::disk::blob_locations(
+            meta.iter().flat_map(|m| &m.base.past_associations),
+            |path| path.strip_prefix(&format!("{registry}/")).map(str::to_string),
+        )),
         ..CopyOptions::default()
     };
     let report = copy_images(dest.clone(), jobs, &copy_opts).await;

@@ -19,6 +19,8 @@ use tokio_util::task::AbortOnDropHandle;
 const MAX_INDEX_DEPTH: usize = 4;
 /// A mount is tried from at most this many repositories before falling back to a copy.
 const MAX_MOUNT_SOURCES: usize = 2;
+/// Repositories recorded by earlier runs tried for a mount (a stale record costs one `202`).
+const MAX_RECORDED_MOUNT_SOURCES: usize = 3;
 
 /// Copy every job into `dest`. Never fails as a whole: each job gets its own outcome in
 /// [`CopyReport::results`] (same order as `jobs`). Must run inside a multi-threaded tokio
@@ -460,7 +462,16 @@ impl Engine {
             self.skipped(&job, digest, size, SkipReason::Exists);
             return Ok(());
         }
-        for from in st.present_in.iter().take(MAX_MOUNT_SOURCES) {
+        // Mount sources: repositories that got the blob earlier in this run, then the ones
+        // earlier runs recorded (a later sequence's shared layers never leave the target).
+        let d = digest.to_string();
+        let mut tried: Vec<&str> = Vec::new();
+        let recorded = self.opts.mount_from.repos(&d).iter().take(MAX_RECORDED_MOUNT_SOURCES);
+        for from in st.present_in.iter().take(MAX_MOUNT_SOURCES).chain(recorded) {
+            if *from == job.dest_repo || tried.contains(&from.as_str()) {
+                continue;
+            }
+            tried.push(from);
             match self.dest.mount_blob(&job.dest_repo, from, &digest).await {
                 Ok(true) => {
                     st.present_in.push(job.dest_repo.clone());

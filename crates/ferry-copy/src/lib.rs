@@ -7,7 +7,8 @@
 //!    platforms), keeping the exact bytes so digests are preserved;
 //! 2. moves each config and layer blob once per destination repository: skipped when the
 //!    destination has it (HEAD), mounted when another repository of the destination got it earlier
-//!    in this run, otherwise streamed from the source with its sha256 and size checked as it flows
+//!    in this run or is known to hold it from earlier runs ([`CopyOptions::mount_from`], filled
+//!    from the metadata's past associations), otherwise streamed from the source with its sha256 and size checked as it flows
 //!    (a blob several images share is copied once; the others wait for that copy);
 //! 3. pushes child manifests by digest, then the top manifest by digest, then the tag. A failure
 //!    anywhere below means the tag is never written.
@@ -18,10 +19,12 @@
 
 mod engine;
 mod events;
+mod locations;
 mod verify;
 
 pub use engine::copy_images;
 pub use events::{no_progress, ProgressEvent, ProgressSink, SkipReason};
+pub use locations::BlobLocations;
 pub use tokio_util::sync::CancellationToken;
 
 use ferry_types::{Digest, Error, ImageSource};
@@ -70,6 +73,10 @@ pub struct CopyOptions {
     pub retry_base_delay: Duration,
     pub cancel: CancellationToken,
     pub progress: ProgressSink,
+    /// Destination repositories that hold a blob from earlier runs (past associations): a blob
+    /// the job's repository lacks is mounted from one of them (`POST ?mount=&from=`) before it
+    /// is downloaded and uploaded again. Empty by default.
+    pub mount_from: Arc<BlobLocations>,
 }
 
 impl Default for CopyOptions {
@@ -81,6 +88,7 @@ impl Default for CopyOptions {
             retry_base_delay: Duration::from_millis(250),
             cancel: CancellationToken::new(),
             progress: no_progress(),
+            mount_from: Arc::default(),
         }
     }
 }

@@ -37,6 +37,8 @@ pub(crate) struct Inner {
     pub(crate) creds: Arc<dyn CredentialResolver>,
     pub(crate) opts: ClientOptions,
     pub(crate) hosts: Mutex<HashMap<String, Arc<Host>>>,
+    /// Manifests by digest, so a run reads each one once (see `manifest_cache`).
+    pub(crate) manifests: crate::manifest_cache::ManifestCache,
 }
 
 /// The registry client of a run. Cheap to clone.
@@ -123,6 +125,7 @@ impl RegistryClient {
                 creds,
                 opts,
                 hosts: Mutex::new(HashMap::new()),
+                manifests: Default::default(),
             }),
         })
     }

@@ -16,20 +16,23 @@
 //! # Layout
 //! `client` (the client, per-host state, TLS), `authorize` (credentials and bearer tokens; `auth`
 //! parses challenges and caches tokens), `request` (one request with auth and retries),
-//! `repo` (ping, push probe, tags), `manifests`, `blobs`, and `transport` (the two transport
-//! traits, delegating to `manifests` and `blobs`).
+//! `repo` (ping, push probe, tags), `manifests`, `manifest_cache` (each manifest read once per
+//! run: later `GET`s by digest are answered from memory), `blobs`, and `transport` (the two
+//! transport traits, delegating to `manifests` and `blobs`).
 
 mod auth;
 mod authorize;
 mod blobs;
 mod client;
 mod errors;
+mod manifest_cache;
 mod manifests;
 mod repo;
 mod request;
 mod transport;
 
 pub use client::{Registry, RegistryClient};
+pub use manifest_cache::MAX_CACHED_BYTES;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -45,6 +45,9 @@ impl Registry {
             }
             Err(e) => return Err(e),
         };
+        if resp.status().is_success() || resp.status() == StatusCode::NOT_FOUND {
+            self.client.inner.manifests.remove(&h.name, repo, digest);
+        }
         match resp.status() {
             s if s.is_success() => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
@@ -81,6 +84,9 @@ impl Registry {
 
     pub(crate) async fn manifest_get(&self, repo: &str, reference: &str) -> Result<Manifest> {
         let h = self.client.host(&self.host)?;
+        if let Some(m) = self.client.inner.manifests.get(&h.name, repo, reference) {
+            return Ok(m);
+        }
         let _slot = h.slots.acquire().await.expect("semaphore closed");
         let what = manifest_name(&h.name, repo, reference);
         let resp = self.fetch_manifest(&h, repo, reference, Method::GET).await?;
@@ -118,6 +124,7 @@ impl Registry {
                 });
             }
         }
+        self.client.inner.manifests.put(&h.name, repo, &manifest);
         Ok(manifest)
     }
 
@@ -183,6 +190,8 @@ impl Registry {
                 });
             }
         }
+        // What we pushed is what the registry now serves by digest (metadata steps read it back).
+        self.client.inner.manifests.put(&h.name, repo, manifest);
         Ok(())
     }
 }

@@ -256,6 +256,12 @@ async fn import_set(
         parallel_blobs: opts.parallel_blobs.max(1),
         cancel,
         progress,
+        // Blobs of earlier sequences are mounted from the repositories that hold them in the
+        // target, not read back from the target and uploaded again.
+        mount_from: Arc::new(super::blob_locations(
+            current.iter().flat_map(|c| &c.past_associations),
+            |path| Some(format!("{prefix}{path}")),
+        )),
         ..CopyOptions::default()
     };
     let jobs = planned.iter().map(|p| p.job.clone()).collect();

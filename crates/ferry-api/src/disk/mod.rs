@@ -181,6 +181,21 @@ pub fn describe(path: &Path) -> Result<Description> {
     ferry_archive::describe(path)
 }
 
+/// Where the target holds each blob per recorded associations (config and layer digests of a
+/// repository), for cross-repository mounts; `repo_of` maps an association path to the target
+/// repository (`None`: not in this target).
+pub(crate) fn blob_locations<'a>(
+    associations: impl IntoIterator<Item = &'a ferry_metadata::Association>,
+    repo_of: impl Fn(&str) -> Option<String>,
+) -> ferry_copy::BlobLocations {
+    ferry_copy::BlobLocations::from_pairs(associations.into_iter().flat_map(|a| {
+        let repo = repo_of(&a.path);
+        a.layer_digests
+            .iter()
+            .filter_map(move |d| repo.clone().map(|r| (d.clone(), r)))
+    }))
+}
+
 pub(crate) fn ns_prefix(namespace: Option<&str>) -> String {
     namespace
         .map(|n| format!("{}/", n.trim_matches('/')))
