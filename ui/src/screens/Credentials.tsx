@@ -9,7 +9,6 @@ import {
   CardBody,
   CardTitle,
   Checkbox,
-  FileUpload,
   Form,
   FormGroup,
   PageSection,
@@ -19,11 +18,10 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { api, FerryError, toFerryError } from "../lib/ipc";
 import { ErrorAlert, useAsync } from "../components";
+import { PullSecretForm } from "../components/PullSecretForm";
 
 export function CredentialsScreen() {
   const logins = useAsync(() => api.listLogins(), []);
-  const [secret, setSecret] = useState("");
-  const [secretName, setSecretName] = useState("");
   const [registry, setRegistry] = useState("");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
@@ -53,33 +51,11 @@ export function CredentialsScreen() {
         <Card>
           <CardTitle>Pull secret</CardTitle>
           <CardBody>
-            <Form onSubmit={(e) => e.preventDefault()}>
-              <FileUpload
-                id="pull-secret"
-                type="text"
-                value={secret}
-                filename={secretName}
-                filenamePlaceholder="Drop or browse for pull-secret.json, or paste it below"
-                onFileInputChange={(_e, f) => setSecretName(f.name)}
-                onDataChange={(_e, v) => setSecret(v)}
-                onTextChange={(_e, v) => setSecret(v)}
-                onClearClick={() => {
-                  setSecret("");
-                  setSecretName("");
-                }}
-                allowEditingUploadedText
-                browseButtonText="Browse…"
-              />
-              <ActionGroup>
-                <Button variant="primary" isDisabled={!secret.trim()} data-testid="import-secret"
-                  onClick={() => act(async () => {
-                    const added = await api.importPullSecret(secret);
-                    return `Imported ${added.length} registr${added.length === 1 ? "y" : "ies"}: ${added.map((l) => l.registry).join(", ")}`;
-                  })}>
-                  Import pull secret
-                </Button>
-              </ActionGroup>
-            </Form>
+            <PullSecretForm id="pull-secret" buttonTestId="import-secret" buttonVariant="primary"
+              onImport={(secret) => act(async () => {
+                const added = await api.importPullSecret(secret);
+                return `Imported ${added.length} registr${added.length === 1 ? "y" : "ies"}: ${added.map((l) => l.registry).join(", ")}`;
+              })} />
           </CardBody>
         </Card>
         <Card>

@@ -6,7 +6,6 @@ import {
   Alert,
   Button,
   Content,
-  FileUpload,
   Form,
   FormGroup,
   InputGroup,
@@ -19,6 +18,7 @@ import { api, FerryError, toFerryError } from "../../lib/ipc";
 import { formatBytes } from "../../lib/format";
 import { plural } from "../../lib/plural";
 import { Digest, EmptyNext, ErrorAlert, LoadingRows, useAsync } from "../../components";
+import { PullSecretForm } from "../../components/PullSecretForm";
 import { rememberFile, useAppState } from "../../state";
 import type { GuidedApi } from "./model";
 import type { Diagnostic } from "../../bindings/Diagnostic";
@@ -26,21 +26,20 @@ import type { Diagnostic } from "../../bindings/Diagnostic";
 export function StepCredentials({ api: guided }: { api: GuidedApi }) {
   const { go } = useAppState();
   const logins = useAsync(() => api.listLogins(), []);
-  const [secret, setSecret] = useState("");
-  const [name, setName] = useState("");
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<FerryError | null>(null);
   const list = logins.data ?? [];
-  const importSecret = async () => {
+  // Resolves true when imported, so the form lets go of the secret.
+  const importSecret = async (secret: string) => {
     setError(null);
     try {
       const added = await api.importPullSecret(secret);
       setMessage(`Imported ${plural(added.length, "registry")}: ${added.map((l) => l.registry).join(", ")}`);
-      setSecret("");
-      setName("");
       logins.reload();
+      return true;
     } catch (e) {
       setError(toFerryError(e));
+      return false;
     }
   };
   return (
@@ -50,29 +49,13 @@ export function StepCredentials({ api: guided }: { api: GuidedApi }) {
         Download it from console.redhat.com/openshift/downloads (Pull secret) and drop the file here or paste it. Ferry keeps the
         secrets in the system keyring.
       </Content>
-      <Form onSubmit={(e) => e.preventDefault()} style={{ maxWidth: 760 }}>
-        <FileUpload
-          id="guided-pull-secret"
-          type="text"
-          value={secret}
-          filename={name}
-          filenamePlaceholder="Drop or browse for pull-secret.json, or paste it below"
-          onFileInputChange={(_e, f) => setName(f.name)}
-          onDataChange={(_e, v) => setSecret(v)}
-          onTextChange={(_e, v) => setSecret(v)}
-          onClearClick={() => {
-            setSecret("");
-            setName("");
-          }}
-          allowEditingUploadedText
-          browseButtonText="Browse…"
-        />
-        <ActionGroup>
-          <Button variant="secondary" isDisabled={!secret.trim()} onClick={importSecret} data-testid="guided-import-secret">
-            Import pull secret
-          </Button>
-        </ActionGroup>
-      </Form>
+      <PullSecretForm
+        id="guided-pull-secret"
+        buttonTestId="guided-import-secret"
+        buttonVariant="secondary"
+        onImport={importSecret}
+        style={{ maxWidth: 760 }}
+      />
       <ErrorAlert error={error} onClose={() => setError(null)} />
       {message && <Alert variant="success" isInline title={message} data-testid="guided-secret-message" />}
       <Title headingLevel="h3" style={{ marginTop: "1rem" }}>
