@@ -72,16 +72,18 @@ pub async fn load_results(dir: String) -> CmdResult<ResultsView> {
 
 #[tauri::command]
 pub async fn plan_dry_run(
+    app: AppHandle,
     yaml: String,
     destination: Option<String>,
     config_path: Option<String>,
 ) -> CmdResult<PlanSummary> {
     let dest = destination.filter(|d| !d.trim().is_empty()).map(PathBuf::from);
     let at = config_path.filter(|p| !p.is_empty()).map(PathBuf::from);
+    let ws = wf::app_workspace(&data_dir(&app)?);
     // On the blocking pool with its own block_on, like the jobs: the planners' futures need not
     // be Send (the release and helm planners hold non-Send borrows across awaits).
     blocking(move || {
-        tokio::runtime::Handle::current().block_on(wf::plan_summary_at(&yaml, at.as_deref(), dest.as_deref()))
+        tokio::runtime::Handle::current().block_on(wf::plan_summary_at(&yaml, at.as_deref(), dest.as_deref(), &ws))
     })
     .await
 }
@@ -103,12 +105,14 @@ fn start_export(
         data_dir: data.clone(),
     };
     let (y, f, c) = (yaml.clone(), folder.clone(), config_path.clone());
+    let ws = wf::app_workspace(&data);
     let handle = jobs::start(jobs, spec, ch, move |id, sink, cancel| async move {
         wf::export(
             &id,
             &y,
             c.as_deref().map(std::path::Path::new),
             &PathBuf::from(&f),
+            &ws,
             sink,
             cancel,
         )

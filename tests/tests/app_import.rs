@@ -95,11 +95,13 @@ async fn export(src: &RegistryServer, dir: &Path, meta: &Path) -> Vec<String> {
         "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nstorageConfig:\n  local:\n    path: {}\nmirror:\n  additionalImages:\n{list}",
         meta.display()
     );
+    let ws = tempfile::tempdir().unwrap();
     let s = wf::export(
         "job-export",
         &yaml,
         None,
         dir,
+        ws.path(),
         ferry_api::no_progress(),
         CancellationToken::new(),
     )
@@ -199,4 +201,118 @@ async fn the_check_and_the_import_read_the_media_once_with_per_part_progress() {
         let full = bytes_read().unwrap() - b;
         assert!(full >= set_size, "verify read {full} of {set_size}");
     }
+}
+
+/// A chart repository serving the real podinfo 6.0.0 chart (`/charts/index.yaml` and the archive).
+async fn podinfo_repo(tgz: &Path) -> ferry_testkit::httpd::Httpd {
+    use ferry_testkit::httpd::{Httpd, Response};
+    let archive = std::fs::read(tgz).unwrap();
+    let digest = ferry_types::Digest::of(&archive).to_string();
+    let index = format!(
+        "apiVersion: v1\nentries:\n  podinfo:\n  - name: podinfo\n    version: 6.0.0\n    digest: {}\n    urls:\n    - podinfo-6.0.0.tgz\n",
+        digest.trim_start_matches("sha256:")
+    );
+    let files: Arc<BTreeMap<String, Vec<u8>>> = Arc::new(BTreeMap::from([
+        ("/charts/index.yaml".to_string(), index.into_bytes()),
+        ("/charts/podinfo-6.0.0.tgz".to_string(), archive),
+    ]));
+    Httpd::start(move |r: ferry_testkit::httpd::Request| {
+        let files = files.clone();
+        async move {
+            match files.get(&r.target) {
+                Some(b) => Response::bytes(200, b.clone()),
+                None => Response::new(404, "not found"),
+            }
+        }
+    })
+    .await
+}
+
+/// The app's plan and export work in the app's workspace (`<data>/workspace`), never in the
+/// process's working directory: before, a plan with a chart left `oc-mirror-workspace/charts/`
+/// wherever the desktop app had been started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_and_export_leave_nothing_in_the_working_directory() {
+    let Some(tgz) = ferry_testkit::fixture("helm/oc-mirror/v1/pkg/cli/mirror/testdata/artifacts/podinfo-6.0.0.tgz")
+    else {
+        return;
+    };
+    let src = registry();
+    let _store = store_trusting(&[src.host()]);
+    let spec = ImageSpec {
+        format: ImageFormat::Oci,
+        layers: vec![LayerSpec {
+            size: 64 << 10,
+            seed: 71,
+        }],
+        platforms: vec![],
+    };
+    push_image(&src, "stefanprodan/podinfo", "6.0.0", &spec).await;
+    let repo = podinfo_repo(&tgz).await;
+    let yaml = format!(
+        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nmirror:\n  helm:\n    repositories:\n    - name: podinfo\n      url: http://{}/charts\n      charts:\n      - name: podinfo\n        version: 6.0.0\n        values:\n          image:\n            repository: {}/stefanprodan/podinfo\n",
+        repo.host(),
+        src.host()
+    );
+    // nextest runs each test in its own process, so the working directory is this test's.
+    let cwd = tempfile::tempdir().unwrap();
+    std::env::set_current_dir(cwd.path()).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let ws = wf::app_workspace(data.path());
+
+    let plan = wf::plan_summary_at(&yaml, None, None, &ws).await.unwrap();
+    let images: Vec<&str> = plan
+        .groups
+        .iter()
+        .flat_map(|g| g.images.iter().map(|i| i.source.as_str()))
+        .collect();
+    assert_eq!(
+        images,
+        vec![format!("{}/stefanprodan/podinfo:6.0.0", src.host())],
+        "{plan:?}"
+    );
+    assert!(
+        ws.join("charts/podinfo-6.0.0.tgz").is_file(),
+        "the chart is downloaded into the app's workspace"
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let s = wf::export(
+        "job",
+        &yaml,
+        None,
+        out.path(),
+        &ws,
+        ferry_api::no_progress(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert!(s.failed.is_empty(), "{:?}", s.failed);
+    assert_eq!(s.images_copied, 1);
+    let left: Vec<String> = std::fs::read_dir(cwd.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "the app's working directory got {left:?}");
+
+    // The guided checks plan without the app's data folder: a private scratch folder, removed.
+    let before = scratch_folders();
+    wf::plan_summary(&yaml, None).await.unwrap();
+    assert_eq!(
+        scratch_folders(),
+        before,
+        "the scratch workspace is removed after the plan"
+    );
+    assert!(std::fs::read_dir(cwd.path()).unwrap().next().is_none());
+}
+
+fn scratch_folders() -> Vec<String> {
+    let me = format!("ferry-plan-{}-", std::process::id());
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&me))
+        .collect()
 }

@@ -2,7 +2,7 @@
 //! folder, a registry) and returns wire types, calling the same facade functions as the CLI.
 //! Conversion lives here, not in the Tauri shell, so it is tested without a window.
 
-use crate::disk::{DiskOptions, GIB};
+use crate::disk::GIB;
 use crate::mirror::{ImageSelection, MirrorOptions};
 use crate::run_options::RunOptions;
 use crate::wire::{
@@ -119,24 +119,57 @@ async fn image_size(src: Arc<dyn ImageSource>, repo: &str, digest: &str) -> Resu
 /// The dry run: resolves every image against its source registry and reads its manifests for
 /// the sizes, then counts archive parts (a lower bound: oc-mirror never splits a file) and
 /// compares with the destination's free space.
+/// Planning downloads what it reads (helm chart archives) into a workspace; this one is a
+/// private temporary folder, removed when the plan is done (the callers without the app's data
+/// folder, such as the guided checks, keep nothing of a plan).
 pub async fn plan_summary(yaml: &str, destination: Option<&Path>) -> Result<PlanSummary> {
-    plan_summary_at(yaml, None, destination).await
+    let scratch = scratch_workspace()?;
+    let r = plan_summary_at(yaml, None, destination, &scratch).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    r
+}
+
+/// A fresh private folder under the system's temporary directory.
+fn scratch_workspace() -> Result<PathBuf> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("ferry-plan-{}-{n}-{nanos}", std::process::id()));
+    // create_dir (not _all): fails if the name exists, so nothing else's folder is reused.
+    std::fs::create_dir(&dir).map_err(|e| Error::io(dir.display(), e))?;
+    Ok(dir)
+}
+
+/// The app's workspace under its data folder (`<data>/workspace`): results of imports and
+/// mirrors, charts a plan downloads, an export's scratch. Never the process's working
+/// directory, which for a desktop app is wherever it was started from.
+pub fn app_workspace(data_dir: &Path) -> PathBuf {
+    data_dir.join("workspace")
 }
 
 /// [`plan_summary`] of the image set saved at `config_path`: its relative paths resolve
 /// against the file's folder as in a run ([`parse_at`]). Without a file the set is planned as
 /// written (planning reads no metadata, and the editor flags what a run would refuse).
+/// `workspace` is the app's ([`app_workspace`]): what planning downloads goes there.
 pub async fn plan_summary_at(
     yaml: &str,
     config_path: Option<&Path>,
     destination: Option<&Path>,
+    workspace: &Path,
 ) -> Result<PlanSummary> {
     let cfg = match config_path {
         Some(_) => parse_at(yaml, config_path)?,
         None => parse(yaml)?,
     };
     let selection = ImageSelection::from_config(&cfg)?;
-    let opts = MirrorOptions::default();
+    let opts = MirrorOptions {
+        workspace: workspace.to_path_buf(),
+        ..MirrorOptions::default()
+    };
     let client = crate::registry::build_client(&opts.registry, None)?;
     let plan = crate::mirror::plan(&selection, &client, &opts).await?;
     let mut groups: Vec<PlanGroup> = Vec::new();
@@ -206,12 +239,14 @@ pub async fn plan_summary_at(
     })
 }
 
-/// Mirror-to-disk into `folder` (resumes an interrupted export of the same set there).
+/// Mirror-to-disk into `folder` (resumes an interrupted export of the same set there);
+/// `workspace` is the app's ([`app_workspace`]), never a relative folder.
 pub async fn export(
     job_id: &str,
     yaml: &str,
     config_path: Option<&Path>,
     folder: &Path,
+    workspace: &Path,
     progress: ProgressSink,
     cancel: CancellationToken,
 ) -> Result<JobSummary> {
@@ -220,7 +255,7 @@ pub async fn export(
     std::fs::create_dir_all(folder).map_err(|e| Error::io(folder.display(), e))?;
     // The app's runs: the same option mapping as the CLI's flags (keep going past a failed
     // image and list it in the summary; the set then does not count it as shipped).
-    let ro = RunOptions::app(DiskOptions::default().workspace);
+    let ro = RunOptions::app(workspace.to_path_buf());
     let selection = ro.selection(&cfg)?;
     let opts = ro.disk_options(Some(&cfg));
     let r = crate::disk::mirror_selection_to_disk(&selection, &cfg, folder, &opts, progress, cancel).await?;
