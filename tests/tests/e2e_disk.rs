@@ -9,6 +9,9 @@ use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSp
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+// Item 18 of issue 8: manifests read once, shared layers mounted (counted at the registry).
+mod disk_speed;
+
 fn layer(size: u64, seed: u64) -> LayerSpec {
     LayerSpec { size, seed }
 }

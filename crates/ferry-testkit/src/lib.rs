@@ -17,6 +17,7 @@
 //! The harness never uses ferry-registry: it pushes and reads with its own plain HTTP calls.
 
 mod catalog;
+pub mod counting;
 mod fixtures;
 pub mod httpd;
 mod image;
@@ -30,6 +31,6 @@ pub use catalog::{
 pub use fixtures::{fixture, fixtures};
 
 pub use image::{
-    blob_digest, get_manifest, manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, PushedImage,
+    blob_digest, get_blob, get_manifest, manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, PushedImage,
 };
 pub use server::{RegistryOpts, RegistryServer, REGISTRY_BIN};
