@@ -12,7 +12,10 @@ use ferry_api::credentials::{self, init_keyring, CredentialStore, KeyringBackend
 use ferry_api::registry::{build_client, RegistrySettings};
 use ferry_plan::operators::plan_operators;
 use ferry_plan::{BlockList, PlanPolicy};
-use ferry_testkit::{push_catalog_image, rewrite_catalog_images, PushedCatalog, RegistryOpts, RegistryServer};
+use ferry_testkit::{
+    push_catalog_image, push_image, rewrite_catalog_images, ImageFormat, ImageSpec, LayerSpec, PushedCatalog,
+    RegistryOpts, RegistryServer,
+};
 use ferry_types::ImageSource;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -145,8 +148,14 @@ async fn preview_keeps_what_the_plan_keeps_and_says_why_each_dependency_came() {
     );
     let pv = preview(&cache, &RegistrySettings::default(), &yaml, 0).await.unwrap();
     assert_eq!(pv.catalog, catalog);
-    assert_eq!(pv.total_bytes, None);
-    assert!(pv.size_note.starts_with("sizes after planning"), "{}", pv.size_note);
+    // Every stand-in image is in the registry: all sized (one 4 KiB layer and a config each).
+    let distinct: std::collections::BTreeSet<&str> = pv.images.iter().map(|i| i.image.as_str()).collect();
+    assert_eq!(pv.sized_images as usize, distinct.len(), "{}", pv.size_note);
+    assert!(
+        pv.total_bytes.unwrap() > 4096 * distinct.len() as u64,
+        "{:?}",
+        pv.total_bytes
+    );
 
     // The planner over the same configuration (it also resolves every image).
     let cfg = ferry_config::parse_str(&yaml, "t").unwrap();
@@ -267,4 +276,109 @@ async fn bad_input_names_the_catalog_package_and_what_to_do() {
     let e = browse(&CatalogCache::default(), &s, &catalog).await.unwrap_err();
     assert_eq!(e.code(), ferry_api::ErrorCode::Unauthorized, "{e}");
     assert!(e.to_string().contains(&reg.host()), "{e}");
+}
+
+fn image(layers: &[(u64, u64)], platforms: &[(&str, &str)]) -> ImageSpec {
+    ImageSpec {
+        format: ImageFormat::Oci,
+        layers: layers.iter().map(|&(size, seed)| LayerSpec { size, seed }).collect(),
+        platforms: platforms.iter().map(|(o, a)| (o.to_string(), a.to_string())).collect(),
+    }
+}
+
+/// The preview's total: the distinct config and layer blobs of every image, read from the
+/// registry (a layer two bundles share counted once, a two-platform related image summed over
+/// both children), and an image missing from the registry left out and named ("3 of 4").
+/// The same catalog saved as an OCI layout is browsed and previewed from the folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_totals_the_real_blob_sizes_and_reads_oci_layouts() {
+    let _cfg = config_dir();
+    let reg = trusted_registry();
+    let h = reg.host();
+    let b1 = push_image(&reg, "ops/sz-bundle", "v1.0.0", &image(&[(8192, 11), (4096, 99)], &[])).await;
+    let b2 = push_image(&reg, "ops/sz-bundle", "v1.1.0", &image(&[(16384, 12), (4096, 99)], &[])).await;
+    let op = push_image(
+        &reg,
+        "ops/sz-operator",
+        "v1",
+        &image(&[(2048, 13)], &[("linux", "amd64"), ("linux", "arm64")]),
+    )
+    .await;
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for p in [&b1, &b2, &op] {
+        for (d, size) in &p.blobs {
+            expected.insert(d.to_string(), *size);
+        }
+    }
+    let expected: u64 = expected.values().sum();
+    assert!(
+        expected < 8192 + 16384 + 2 * 4096 + 3 * 2048 + 4096,
+        "the shared layer is one blob"
+    );
+
+    let mut fbc = String::from(
+        "---\nschema: olm.package\nname: sz\ndefaultChannel: stable\n---\nschema: olm.channel\npackage: sz\nname: stable\nentries:\n- name: sz.v1.0.0\n- name: sz.v1.1.0\n  replaces: sz.v1.0.0\n- name: sz.v1.2.0\n  replaces: sz.v1.1.0\n",
+    );
+    for (v, img) in [
+        ("1.0.0", format!("{h}/ops/sz-bundle:v1.0.0")),
+        ("1.1.0", format!("{h}/ops/sz-bundle:v1.1.0")),
+        ("1.2.0", format!("{h}/ops/sz-missing:v1.2.0")),
+    ] {
+        fbc.push_str(&format!(
+            "---\nschema: olm.bundle\nname: sz.v{v}\npackage: sz\nimage: {img}\nproperties:\n- type: olm.package\n  value: {{packageName: sz, version: {v}}}\nrelatedImages:\n- name: operator\n  image: {h}/ops/sz-operator:v1\n"
+        ));
+    }
+    let files = BTreeMap::from([("index.yaml".to_string(), fbc.into_bytes())]);
+    push_catalog_image(&reg, "catalogs/sz", "v1", &files, &BTreeMap::new(), &[]).await;
+    let yaml = |catalog: &str| {
+        format!(
+            "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nstorageConfig:\n  local:\n    path: ./m\nmirror:\n  operators:\n    - catalog: {catalog}\n      packages:\n        - name: sz\n          minVersion: 1.0.0\n"
+        )
+    };
+    let cache = CatalogCache::default();
+    let s = RegistrySettings::default();
+    let pv = preview(&cache, &s, &yaml(&format!("{h}/catalogs/sz:v1")), 0)
+        .await
+        .unwrap();
+    assert_eq!(pv.bundles.len(), 3);
+    assert_eq!(pv.total_bytes, Some(expected), "{}", pv.size_note);
+    assert_eq!(pv.sized_images, 3, "{}", pv.size_note);
+    assert!(pv.size_note.starts_with("3 of 4 images sized"), "{}", pv.size_note);
+    assert!(pv.size_note.contains("ops/sz-missing:v1.2.0"), "{}", pv.size_note);
+
+    // The same catalog as an OCI layout (saved from a plain registry: the layout writer is
+    // plain HTTP), read from the folder; its images still come from the registry.
+    let plain = RegistryServer::start(RegistryOpts {
+        tls: false,
+        auth: None,
+        delete_enabled: false,
+    });
+    let cache_digest = push_catalog_image(&plain, "catalogs/sz", "v1", &files, &BTreeMap::new(), &[])
+        .await
+        .digest
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("sz-catalog");
+    ferry_testkit::save_oci_layout(&plain, "catalogs/sz", "v1", &layout).await;
+    drop(plain);
+    let oci = format!("oci://{}", layout.display());
+    // A fresh cache: the layout holds the very image the registry served (same digest).
+    let cache = CatalogCache::default();
+    let v = browse(&cache, &s, &oci).await.unwrap();
+    assert_eq!(v.digest, cache_digest);
+    assert_eq!(v.packages.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["sz"]);
+    assert_eq!(v.packages[0].head_version.as_deref(), Some("1.2.0"));
+    assert!(!v.cached);
+    assert!(
+        browse(&cache, &s, &oci).await.unwrap().cached,
+        "the layout's digest keys the cache"
+    );
+    let pv2 = preview(&cache, &s, &yaml(&oci), 0).await.unwrap();
+    assert_eq!(pv2.bundles, pv.bundles);
+    assert_eq!(pv2.total_bytes, Some(expected));
+    let e = browse(&cache, &s, "oci:///nonexistent/layout")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/nonexistent/layout/index.json"), "{e}");
 }

@@ -11,16 +11,18 @@
 //! * The preview runs the plan's filter (`ferry_plan::operators::catalog_filter` +
 //!   `ferry_catalog::filter`) on the loaded catalog: the same bundles a plan keeps, the images
 //!   (bundle + `relatedImages`) it would copy, and each dependency with the requirement that
-//!   pulled it in and the bundles that required it. Sizes need every image's manifests: the
-//!   preview says so and leaves them to the plan's dry run.
+//!   pulled it in and the bundles that required it (recorded by the filter itself,
+//!   [`ferry_catalog::FilterResult::dependency_bundles`], so it runs once). The total size is
+//!   read from the images' manifests in their source registries ([`crate::catalog_size`]).
+//! * `oci://DIR` catalogs are read from the OCI layout on disk through the same reader (keyed
+//!   by the digest of the layout's manifest, so a rewritten layout is read again).
 
 use crate::registry::RegistrySettings;
 use crate::wire_catalog::*;
 use ferry_catalog::model::{decode_props, Package};
-use ferry_catalog::Catalog;
 use ferry_types::{Error, ImageRef, ImageSource, Result};
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -32,7 +34,7 @@ const KEEP: usize = 4;
 pub struct LoadedCatalog {
     pub pinned: ImageRef,
     pub configs_dir: String,
-    pub catalog: Catalog,
+    pub catalog: ferry_catalog::Catalog,
 }
 
 /// The session's loaded catalogs, keyed by the digest of the index image's top manifest.
@@ -71,7 +73,13 @@ impl CatalogCache {
     }
 }
 
-fn parse_ref(catalog: &str) -> Result<ImageRef> {
+/// What the browser reads a catalog from.
+enum Where {
+    Registry(ImageRef),
+    Layout(ferry_plan::oci_layout::OciLayout),
+}
+
+fn parse_ref(catalog: &str) -> Result<Where> {
     let c = catalog.trim();
     if c.is_empty() {
         return Err(Error::InvalidReference(
@@ -79,11 +87,9 @@ fn parse_ref(catalog: &str) -> Result<ImageRef> {
         ));
     }
     if c.starts_with(ferry_config::OCI_TRANSPORT_PREFIX) {
-        return Err(Error::InvalidConfig(format!(
-            "catalog {c}: not supported in this build: catalogs from OCI layouts (oci://); push the catalog to a registry and name it there"
-        )));
+        return Ok(Where::Layout(ferry_plan::oci_layout::OciLayout::open(c)?));
     }
-    ImageRef::parse(c).map_err(|e| {
+    ImageRef::parse(c).map(Where::Registry).map_err(|e| {
         Error::InvalidReference(format!(
             "catalog image {}: {}; write registry/namespace/name:tag or …@sha256:<digest>",
             e.input, e.reason
@@ -91,48 +97,80 @@ fn parse_ref(catalog: &str) -> Result<ImageRef> {
     })
 }
 
-/// Load (or take from the session cache) the catalog of an index image. Returns the catalog
-/// and whether it came from the cache.
+/// The reference an `oci://` catalog is read under: the pseudo registry
+/// [`ferry_plan::oci_layout::OCI_REGISTRY`] (never contacted) and the folder's name.
+fn layout_ref(l: &ferry_plan::oci_layout::OciLayout, digest: ferry_types::Digest) -> ImageRef {
+    let name: String = l
+        .root
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let name = name.trim_matches('-');
+    ImageRef {
+        registry: ferry_plan::oci_layout::OCI_REGISTRY.into(),
+        repository: if name.is_empty() { "catalog".into() } else { name.into() },
+        tag: None,
+        digest: Some(digest),
+    }
+}
+
+/// Load (or take from the session cache) the catalog of an index image or OCI layout. Returns
+/// the catalog and whether it came from the cache.
 pub async fn load(
     cache: &CatalogCache,
     settings: &RegistrySettings,
     catalog: &str,
 ) -> Result<(Arc<LoadedCatalog>, bool)> {
-    let r = parse_ref(catalog)?;
-    if let Some(d) = &r.digest {
-        if let Some(c) = cache.get(&d.to_string()) {
-            return Ok((c, true));
+    let (src, pinned_in): (Arc<dyn ImageSource>, ImageRef) = match parse_ref(catalog)? {
+        Where::Layout(l) => {
+            let d = l.resolve("latest")?;
+            if let Some(c) = cache.get(&d.to_string()) {
+                return Ok((c, true));
+            }
+            let r = layout_ref(&l, d);
+            (Arc::new(l), r)
         }
-    }
-    let client = crate::registry::build_client(settings, None)?;
-    let src: Arc<dyn ImageSource> = Arc::new(client.registry(&r.registry));
-    let digest = match &r.digest {
-        Some(d) => d.to_string(),
-        None => src
-            .get_manifest(&r.repository, &r.reference())
-            .await
-            .map_err(|e| match e {
-                Error::NotFound { .. } => Error::NotFound {
-                    what: format!("catalog image {r}"),
-                    hint: Some("check the registry, repository and tag of the index image".into()),
-                },
-                other => other,
-            })?
-            .digest
-            .to_string(),
+        Where::Registry(r) => {
+            if let Some(d) = &r.digest {
+                if let Some(c) = cache.get(&d.to_string()) {
+                    return Ok((c, true));
+                }
+            }
+            let client = crate::registry::build_client(settings, None)?;
+            let src: Arc<dyn ImageSource> = Arc::new(client.registry(&r.registry));
+            let digest = match &r.digest {
+                Some(d) => d.clone(),
+                None => {
+                    src.get_manifest(&r.repository, &r.reference())
+                        .await
+                        .map_err(|e| match e {
+                            Error::NotFound { .. } => Error::NotFound {
+                                what: format!("catalog image {r}"),
+                                hint: Some("check the registry, repository and tag of the index image".into()),
+                            },
+                            other => other,
+                        })?
+                        .digest
+                }
+            };
+            if let Some(c) = cache.get(&digest.to_string()) {
+                return Ok((c, true));
+            }
+            // Pinned, so the image read is the one whose digest keys the cache.
+            (src, r.with_digest(digest))
+        }
     };
-    if let Some(c) = cache.get(&digest) {
-        return Ok((c, true));
-    }
-    // Pinned, so the image read is the one whose digest keys the cache.
-    let pinned_in = r.with_digest(ferry_types::Digest::parse(&digest).map_err(|e| Error::Internal(e.to_string()))?);
+    let key = pinned_in.digest.as_ref().map(|d| d.to_string()).unwrap_or_default();
     let (pinned, _top, dir, cat) = ferry_plan::operators::read_catalog(&src, &pinned_in).await?;
     let loaded = Arc::new(LoadedCatalog {
         pinned,
         configs_dir: dir,
         catalog: cat,
     });
-    cache.put(digest, loaded.clone());
+    cache.put(key, loaded.clone());
     Ok((loaded, false))
 }
 
@@ -296,41 +334,12 @@ pub async fn package(
     package_view(catalog, &c, name)
 }
 
-/// `package/bundle` pairs of a catalog.
-fn bundle_keys(cat: &Catalog) -> BTreeSet<(String, String)> {
-    cat.packages
-        .values()
-        .flat_map(|p| p.bundles.keys().map(move |b| (p.name().to_string(), b.clone())))
-        .collect()
-}
-
 /// The preview of `op` (the entry at `index`) on its loaded catalog.
 pub fn preview_of(op: &ferry_config::Operator, index: usize, c: &LoadedCatalog) -> Result<CatalogPreview> {
     let at = format!("mirror.operators[{index}] (catalog {})", op.catalog);
     let f = ferry_plan::operators::catalog_filter(op);
     let res = ferry_catalog::filter(&c.catalog, &f).map_err(|e| Error::InvalidConfig(format!("{at}: {e}")))?;
-    // What the configuration alone selects: the difference is what dependencies brought in.
-    let own: Option<BTreeSet<(String, String)>> = if f.skip_dependencies {
-        None
-    } else {
-        let mut nodeps = f.clone();
-        nodeps.skip_dependencies = true;
-        ferry_catalog::filter(&c.catalog, &nodeps)
-            .ok()
-            .map(|r| bundle_keys(&r.catalog))
-    };
-    let picked: BTreeSet<(String, String)> = res
-        .dependencies
-        .iter()
-        .map(|d| (d.package.clone(), d.bundle.clone()))
-        .collect();
-    let is_dep = |p: &str, b: &str| {
-        let k = (p.to_string(), b.to_string());
-        match &own {
-            Some(own) => !own.contains(&k),
-            None => picked.contains(&k),
-        }
-    };
+    let is_dep = |p: &str, b: &str| res.dependency_bundles.contains(&(p.to_string(), b.to_string()));
     let mut bundles = Vec::new();
     for p in res.catalog.packages.values() {
         let mut chans: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -357,14 +366,7 @@ pub fn preview_of(op: &ferry_config::Operator, index: usize, c: &LoadedCatalog) 
         .dependencies
         .iter()
         .map(|d| {
-            let mut added: Vec<String> = bundles
-                .iter()
-                .filter(|b| b.package == d.package && b.dependency && b.channels.contains(&d.channel))
-                .map(|b| b.bundle.clone())
-                .collect();
-            if !added.contains(&d.bundle) {
-                added.push(d.bundle.clone());
-            }
+            let added = d.added_bundles.clone();
             PreviewDependency {
                 package: d.package.clone(),
                 channel: d.channel.clone(),
@@ -404,7 +406,8 @@ pub fn preview_of(op: &ferry_config::Operator, index: usize, c: &LoadedCatalog) 
             .collect(),
         default_channel_changes: res.default_channel_changes.clone(),
         total_bytes: None,
-        size_note: "sizes after planning: the preview reads no image manifests; the Plan screen's dry run resolves every image and adds up its blobs".into(),
+        sized_images: 0,
+        size_note: "not sized yet: the images' manifests are read from their source registries".into(),
     })
 }
 
@@ -424,7 +427,30 @@ pub async fn preview(
         ))
     })?;
     let (c, _) = load(cache, settings, &op.catalog).await?;
-    preview_of(op, index, &c)
+    let mut p = preview_of(op, index, &c)?;
+    add_sizes(settings, &mut p).await?;
+    Ok(p)
+}
+
+/// Fill the preview's total size from the images' manifests in their source registries (one
+/// client, one source per registry host, the app's credentials and trust settings).
+pub async fn add_sizes(settings: &RegistrySettings, p: &mut CatalogPreview) -> Result<()> {
+    let images: Vec<String> = p.images.iter().map(|i| i.image.clone()).collect();
+    let client = crate::registry::build_client(settings, None)?;
+    let mut hosts: BTreeMap<String, Arc<dyn ImageSource>> = BTreeMap::new();
+    for i in &images {
+        if let Ok(r) = ImageRef::parse(i) {
+            hosts
+                .entry(r.registry.clone())
+                .or_insert_with(|| Arc::new(client.registry(&r.registry)));
+        }
+    }
+    let source = |h: &str| hosts.get(h).cloned().unwrap_or_else(|| Arc::new(client.registry(h)));
+    let s = crate::catalog_size::size_images(&images, &source).await;
+    p.total_bytes = (s.sized > 0 || s.images == 0).then_some(s.total_bytes);
+    p.sized_images = s.sized as u32;
+    p.size_note = crate::catalog_size::note(&s);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -449,11 +475,11 @@ mod tests {
 
     #[test]
     fn bad_references_say_what_to_write() {
-        let e = parse_ref("  ").unwrap_err().to_string();
+        let e = parse_ref("  ").err().unwrap().to_string();
         assert!(e.contains("enter an index image"), "{e}");
-        let e = parse_ref("oci:///tmp/cat").unwrap_err().to_string();
-        assert!(e.contains("not supported in this build"), "{e}");
-        let e = parse_ref("Bad Ref!").unwrap_err().to_string();
+        let e = parse_ref("oci:///nonexistent/cat").err().unwrap().to_string();
+        assert!(e.contains("/nonexistent/cat/index.json is missing"), "{e}");
+        let e = parse_ref("Bad Ref!").err().unwrap().to_string();
         assert!(e.contains("registry/namespace/name:tag"), "{e}");
     }
 }

@@ -12,6 +12,7 @@ pub mod app_progress;
 pub mod app_validate;
 pub mod app_workflows;
 pub mod catalog_browse;
+pub mod catalog_size;
 pub mod credentials;
 pub mod disk;
 pub mod helm;

@@ -112,8 +112,9 @@ pub struct PreviewDependency {
     pub requirement: String,
     /// `package/bundle` of the bundles that required it.
     pub required_by: Vec<String>,
-    /// Every bundle of that package the dependency brought in (the pick and the upgrade graph
-    /// from it to its channel head).
+    /// Every bundle this requirement added (the pick and the upgrade graph from it to its
+    /// channel head, as the filter recorded it); empty when another pick's graph already
+    /// brought the bundle in.
     pub added_bundles: Vec<String>,
 }
 
@@ -138,8 +139,11 @@ pub struct CatalogPreview {
     pub dependencies: Vec<PreviewDependency>,
     pub unresolved: Vec<PreviewUnresolved>,
     pub default_channel_changes: Vec<String>,
-    /// Total bytes of the images, when known (None: the preview reads no image manifests).
+    /// Total bytes of the distinct config and layer blobs of the images sized (every platform,
+    /// read from the source registries); None when no image could be sized.
     pub total_bytes: Option<u64>,
-    /// What the size figure means, or where to get it.
+    /// How many of the distinct images in `images` were sized ("n of m sized").
+    pub sized_images: u32,
+    /// What the size figure covers, and every image that could not be sized with the reason.
     pub size_note: String,
 }

@@ -27,7 +27,7 @@ use crate::CatalogError;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A bundle added because another one needs it.
+/// A bundle a requirement picked (one the configuration did not select itself).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DependencyPick {
@@ -38,6 +38,10 @@ pub struct DependencyPick {
     pub requirement: String,
     /// `package/bundle` of the bundles that required it.
     pub required_by: Vec<String>,
+    /// The bundles of `channel` this pick added to the selection: the pick and the upgrade
+    /// graph from it to the channel head, minus what was selected already (empty when an
+    /// earlier pick's graph brought the bundle in). Recorded so a caller need not filter twice.
+    pub added_bundles: Vec<String>,
 }
 
 /// A requirement no package of this catalog provides.
@@ -155,6 +159,7 @@ pub fn add_dependencies(
             }
         }
     }
+    let own: BTreeSet<(String, String)> = visited.clone();
     let mut picked: BTreeMap<String, Vec<Pick>> = BTreeMap::new();
     let mut unresolved = Vec::new();
     while !current.is_empty() {
@@ -233,6 +238,18 @@ pub fn add_dependencies(
                 .and_then(|c| c.get(pick.channel))
                 .is_some_and(|s| s.contains(&bname));
             if already {
+                // Selected by the configuration: not a dependency. Brought in by an earlier
+                // pick's upgrade graph: still recorded, so every requirement says what it got.
+                if !own.contains(&(pname.clone(), bname.clone())) {
+                    out.push(DependencyPick {
+                        package: pname.clone(),
+                        channel: pick.channel.to_string(),
+                        bundle: bname,
+                        requirement: pick.requirement,
+                        required_by: pick.required_by.into_iter().collect(),
+                        added_bundles: Vec::new(),
+                    });
+                }
                 continue;
             }
             let head = channel_head(&pname, ch)?;
@@ -240,19 +257,121 @@ pub fn add_dependencies(
                 continue;
             }
             let fill = fill_to_head(ch, &bname, &head.name).unwrap_or_else(|| BTreeSet::from([bname.clone()]));
-            sel.entry(pname.clone())
+            let chosen = sel
+                .entry(pname.clone())
                 .or_default()
                 .entry(ch.name.clone())
-                .or_default()
-                .extend(fill);
+                .or_default();
+            let added: Vec<String> = fill.into_iter().filter(|n| chosen.insert(n.clone())).collect();
             out.push(DependencyPick {
                 package: pname.clone(),
                 channel: ch.name.clone(),
                 bundle: bname,
                 requirement: pick.requirement,
                 required_by: pick.required_by.into_iter().collect(),
+                added_bundles: added,
             });
         }
     }
     Ok((out, unresolved))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{filter, load_files, CatalogFilter, PackageFilter};
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn bundle(pkg: &str, v: &str, props: &str) -> String {
+        format!(
+            "---\nschema: olm.bundle\nname: {pkg}.v{v}\npackage: {pkg}\nimage: quay.io/x/{pkg}-bundle:v{v}\nproperties:\n- type: olm.package\n  value: {{packageName: {pkg}, version: {v}}}\n{props}"
+        )
+    }
+
+    /// app 1.0.0 requires package `db` (>=1.1.0) and the GVK `cache.x.io/v1 Cache`; db's
+    /// stable channel is 1.0.0 → 1.1.0 → 1.2.0 (head), `cache` provides the GVK and itself
+    /// requires db <1.2.0 (already brought in: recorded once, added nothing new).
+    fn catalog() -> crate::Catalog {
+        let mut y = String::new();
+        y += "schema: olm.package\nname: app\ndefaultChannel: stable\n---\nschema: olm.channel\nname: stable\npackage: app\nentries:\n- name: app.v1.0.0\n";
+        y += &bundle(
+            "app",
+            "1.0.0",
+            "- type: olm.package.required\n  value: {packageName: db, versionRange: '>=1.1.0'}\n- type: olm.gvk.required\n  value: {group: cache.x.io, version: v1, kind: Cache}\n",
+        );
+        y += "---\nschema: olm.package\nname: db\ndefaultChannel: stable\n---\nschema: olm.channel\nname: stable\npackage: db\nentries:\n- name: db.v1.0.0\n- name: db.v1.1.0\n  replaces: db.v1.0.0\n- name: db.v1.2.0\n  replaces: db.v1.1.0\n";
+        for v in ["1.0.0", "1.1.0", "1.2.0"] {
+            y += &bundle("db", v, "");
+        }
+        y += "---\nschema: olm.package\nname: cache\ndefaultChannel: stable\n---\nschema: olm.channel\nname: stable\npackage: cache\nentries:\n- name: cache.v2.0.0\n";
+        y += &bundle(
+            "cache",
+            "2.0.0",
+            "- type: olm.gvk\n  value: {group: cache.x.io, version: v1, kind: Cache}\n- type: olm.package.required\n  value: {packageName: db, versionRange: '<1.2.0'}\n",
+        );
+        load_files(&BTreeMap::from([("c/index.yaml".to_string(), y.into_bytes())])).unwrap()
+    }
+
+    #[test]
+    fn the_filter_records_what_each_dependency_added_and_who_required_it() {
+        let cat = catalog();
+        let f = CatalogFilter {
+            packages: vec![PackageFilter {
+                name: "app".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let r = filter(&cat, &f).unwrap();
+        let by: BTreeMap<&str, _> = r.dependencies.iter().map(|d| (d.requirement.as_str(), d)).collect();
+        let db = by["olm.package.required db >=1.1.0"];
+        assert_eq!((db.package.as_str(), db.bundle.as_str()), ("db", "db.v1.2.0"));
+        assert_eq!(db.required_by, vec!["app/app.v1.0.0".to_string()]);
+        let gvk = by["olm.gvk.required cache.x.io/v1 Cache"];
+        assert_eq!(gvk.bundle, "cache.v2.0.0");
+        assert_eq!(gvk.required_by, vec!["app/app.v1.0.0".to_string()]);
+        // The second round: cache needs db <1.2.0 → db 1.1.0 and the graph from it to the
+        // head, which takes 1.2.0 too; the >=1.1.0 pick is still recorded, having added nothing.
+        let db2 = by["olm.package.required db <1.2.0"];
+        assert_eq!(db2.bundle, "db.v1.1.0");
+        assert_eq!(db2.required_by, vec!["cache/cache.v2.0.0".to_string()]);
+        assert_eq!(
+            db2.added_bundles,
+            vec!["db.v1.1.0".to_string(), "db.v1.2.0".to_string()]
+        );
+        assert!(db.added_bundles.is_empty(), "{db:?}");
+        assert_eq!(
+            by["olm.gvk.required cache.x.io/v1 Cache"].added_bundles,
+            vec!["cache.v2.0.0".to_string()]
+        );
+        let deps: BTreeSet<(&str, &str)> = r
+            .dependency_bundles
+            .iter()
+            .map(|(p, b)| (p.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(
+            deps,
+            BTreeSet::from([("cache", "cache.v2.0.0"), ("db", "db.v1.1.0"), ("db", "db.v1.2.0")])
+        );
+        // What the configuration itself selected is never called a dependency.
+        assert!(!r.dependency_bundles.iter().any(|(p, _)| p == "app"));
+
+        // A dependency that is also selected by the configuration adds nothing and is not one.
+        let mut f2 = f.clone();
+        f2.packages.push(PackageFilter {
+            name: "db".into(),
+            ..Default::default()
+        });
+        let r2 = filter(&cat, &f2).unwrap();
+        assert!(!r2
+            .dependency_bundles
+            .contains(&("db".to_string(), "db.v1.2.0".to_string())));
+        assert!(r2
+            .dependency_bundles
+            .contains(&("db".to_string(), "db.v1.1.0".to_string())));
+        // Skipping dependencies records none.
+        let mut f3 = f.clone();
+        f3.skip_dependencies = true;
+        let r3 = filter(&cat, &f3).unwrap();
+        assert!(r3.dependencies.is_empty() && r3.dependency_bundles.is_empty());
+    }
 }

@@ -107,8 +107,12 @@ pub type Selection = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 #[derive(Debug, Clone)]
 pub struct FilterResult {
     pub catalog: Catalog,
-    /// Bundles added to satisfy dependencies, with the requirement that pulled each in.
+    /// Bundles added to satisfy dependencies, with the requirement that pulled each in, the
+    /// bundles that required it and the bundles it added.
     pub dependencies: Vec<crate::deps::DependencyPick>,
+    /// `(package, bundle)` pairs that only dependency resolution brought in: the configuration
+    /// alone selects none of them (in any channel).
+    pub dependency_bundles: BTreeSet<(String, String)>,
     /// Requirements no package of this catalog provides (OLM may satisfy them from another
     /// catalog on the cluster, so these are warnings, not errors).
     pub unresolved: Vec<crate::deps::Unresolved>,
@@ -423,19 +427,29 @@ pub fn filter(cat: &Catalog, f: &CatalogFilter) -> Result<FilterResult, CatalogE
             }
         }
     }
+    let own = selected_bundles(&sel);
     let (dependencies, unresolved) = if f.skip_dependencies {
         (Vec::new(), Vec::new())
     } else {
         crate::deps::add_dependencies(cat, &mut sel)?
     };
+    let dependency_bundles = selected_bundles(&sel).difference(&own).cloned().collect();
     let mut changes = Vec::new();
     let catalog = materialise(cat, &sel, f, &mut changes)?;
     Ok(FilterResult {
         catalog,
         dependencies,
+        dependency_bundles,
         unresolved,
         default_channel_changes: changes,
     })
+}
+
+/// `(package, bundle)` pairs of a selection, whatever channel lists them.
+fn selected_bundles(sel: &Selection) -> BTreeSet<(String, String)> {
+    sel.iter()
+        .flat_map(|(p, chans)| chans.values().flatten().map(move |b| (p.clone(), b.clone())))
+        .collect()
 }
 
 fn choose_default(

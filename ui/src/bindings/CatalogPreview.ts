@@ -10,10 +10,15 @@ import type { PreviewUnresolved } from "./PreviewUnresolved";
  */
 export type CatalogPreview = { catalog: string, pinned: string, operatorIndex: number, bundles: Array<PreviewBundle>, images: Array<PreviewImage>, dependencies: Array<PreviewDependency>, unresolved: Array<PreviewUnresolved>, defaultChannelChanges: Array<string>, 
 /**
- * Total bytes of the images, when known (None: the preview reads no image manifests).
+ * Total bytes of the distinct config and layer blobs of the images sized (every platform,
+ * read from the source registries); None when no image could be sized.
  */
 totalBytes: number | null, 
 /**
- * What the size figure means, or where to get it.
+ * How many of the distinct images in `images` were sized ("n of m sized").
+ */
+sizedImages: number, 
+/**
+ * What the size figure covers, and every image that could not be sized with the reason.
  */
 sizeNote: string, };

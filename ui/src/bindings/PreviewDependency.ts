@@ -13,7 +13,8 @@ requirement: string,
  */
 requiredBy: Array<string>, 
 /**
- * Every bundle of that package the dependency brought in (the pick and the upgrade graph
- * from it to its channel head).
+ * Every bundle this requirement added (the pick and the upgrade graph from it to its
+ * channel head, as the filter recorded it); empty when another pick's graph already
+ * brought the bundle in.
  */
 addedBundles: Array<string>, };

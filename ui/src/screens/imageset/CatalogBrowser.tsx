@@ -25,6 +25,7 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { FerryError, toFerryError } from "../../lib/ipc";
 import { catalogApi } from "../../lib/catalog";
+import { formatBytes } from "../../lib/format";
 import { ErrorAlert } from "../../components";
 import { operatorIndex, operatorLine, writePick } from "./catalogYaml";
 import type { CatalogView } from "../../bindings/CatalogView";
@@ -315,6 +316,13 @@ export function CatalogBrowser({ yaml, setYaml }: { yaml: string; setYaml: (t: s
   );
 }
 
+/** The total as the engine read it from the registries: "12.0 MiB (14 of 14 images sized)". */
+function sizeText(p: CatalogPreview): string {
+  const distinct = new Set(p.images.map((i) => i.image)).size;
+  const counted = `${p.sizedImages} of ${distinct} image${distinct === 1 ? "" : "s"} sized`;
+  return p.totalBytes !== null ? `${formatBytes(p.totalBytes)} (${counted})` : `unknown (${counted})`;
+}
+
 function PreviewView({ preview }: { preview: CatalogPreview }) {
   const relatedCount = preview.images.filter((i) => i.kind === "related").length;
   return (
@@ -322,7 +330,10 @@ function PreviewView({ preview }: { preview: CatalogPreview }) {
       <p data-testid="catalog-preview-summary">
         <strong>mirror.operators[{preview.operatorIndex}]</strong> keeps {preview.bundles.length} bundle{preview.bundles.length === 1 ? "" : "s"} and{" "}
         {preview.images.length} image{preview.images.length === 1 ? "" : "s"} ({preview.images.length - relatedCount} bundle, {relatedCount} related). Size:{" "}
-        <span data-testid="catalog-preview-size">{preview.totalBytes !== null ? `${preview.totalBytes} bytes` : preview.sizeNote}</span>. Nothing has been downloaded.
+        <span data-testid="catalog-preview-size" title={preview.sizeNote}>
+          {sizeText(preview)}
+        </span>
+        . Nothing has been downloaded.
       </p>
       <Table aria-label="Bundles kept" variant="compact" data-testid="catalog-preview-bundles">
         <Thead>

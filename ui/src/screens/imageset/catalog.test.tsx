@@ -63,8 +63,9 @@ const preview: CatalogPreview = {
   ],
   unresolved: [{ requirement: "olm.gvk.required x/v1 Y", requiredBy: ["foo/foo.v0.2.0"] }],
   defaultChannelChanges: [],
-  totalBytes: null,
-  sizeNote: "sizes after planning: the preview reads no image manifests",
+  totalBytes: 3 * 1048576,
+  sizedImages: 2,
+  sizeNote: "2 of 3 images sized (config and layer blobs); not sized: quay.io/x/foo@sha256:1: not found",
 };
 
 function Harness({ initial }: { initial: string }) {
@@ -160,7 +161,8 @@ describe("catalog browser", () => {
     expect(sent.index).toBe(0);
     expect(String(sent.yaml)).toContain("name: foo");
     expect(res.textContent).toContain("keeps 2 bundles and 3 images (2 bundle, 1 related)");
-    expect(screen.getByTestId("catalog-preview-size").textContent).toContain("sizes after planning");
+    expect(screen.getByTestId("catalog-preview-size").textContent).toBe("3.0 MiB (2 of 3 images sized)");
+    expect(screen.getByTestId("catalog-preview-size").getAttribute("title")).toContain("not sized: quay.io/x/foo@sha256:1");
     expect(screen.getByTestId("catalog-preview-deps").textContent).toContain("olm.package.required bar <0.2.0 of foo/foo.v0.2.0");
     expect(screen.getByTestId("catalog-preview-unresolved").textContent).toContain("olm.gvk.required x/v1 Y");
     expect(screen.getByTestId("catalog-preview-bundles").textContent).toContain("dependency");
