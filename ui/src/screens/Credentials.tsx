@@ -15,9 +15,9 @@ import {
   TextInput,
   Title,
 } from "@patternfly/react-core";
-import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { api, FerryError, toFerryError } from "../lib/ipc";
 import { ErrorAlert, useAsync } from "../components";
+import { LoginsTable } from "../components/LoginsTable";
 import { PullSecretForm } from "../components/PullSecretForm";
 
 export function CredentialsScreen() {
@@ -112,24 +112,7 @@ export function CredentialsScreen() {
           <CardTitle>Known logins</CardTitle>
           <CardBody>
             <ErrorAlert error={logins.error} />
-            <Table aria-label="Known logins" variant="compact">
-              <Thead>
-                <Tr>
-                  <Th>Registry</Th>
-                  <Th>User</Th>
-                  <Th>Source</Th>
-                </Tr>
-              </Thead>
-              <Tbody>
-                {(logins.data ?? []).map((l) => (
-                  <Tr key={l.registry + l.source}>
-                    <Td className="ferry-mono">{l.registry}</Td>
-                    <Td>{l.username}</Td>
-                    <Td>{l.source}</Td>
-                  </Tr>
-                ))}
-              </Tbody>
-            </Table>
+            <LoginsTable logins={logins.data ?? []} />
             <ActionGroup>
               <Button variant="secondary"
                 onClick={() => act(async () => {

@@ -18,6 +18,7 @@ import { api, FerryError, toFerryError } from "../../lib/ipc";
 import { formatBytes } from "../../lib/format";
 import { plural } from "../../lib/plural";
 import { Digest, EmptyNext, ErrorAlert, LoadingRows, useAsync } from "../../components";
+import { LoginsTable } from "../../components/LoginsTable";
 import { PullSecretForm } from "../../components/PullSecretForm";
 import { rememberFile, useAppState } from "../../state";
 import type { GuidedApi } from "./model";
@@ -70,24 +71,7 @@ export function StepCredentials({ api: guided }: { api: GuidedApi }) {
           testId="no-logins"
         />
       ) : (
-        <Table aria-label="Known logins" variant="compact" data-testid="guided-logins">
-          <Thead>
-            <Tr>
-              <Th>Registry</Th>
-              <Th>User</Th>
-              <Th>Source</Th>
-            </Tr>
-          </Thead>
-          <Tbody>
-            {list.map((l) => (
-              <Tr key={l.registry + l.source}>
-                <Td className="ferry-mono">{l.registry}</Td>
-                <Td>{l.username}</Td>
-                <Td>{l.source}</Td>
-              </Tr>
-            ))}
-          </Tbody>
-        </Table>
+        <LoginsTable logins={list} testId="guided-logins" />
       )}
       <ActionGroup>
         <Button variant="primary" onClick={guided.next} data-testid="guided-next">
