@@ -3,20 +3,16 @@
 //! `--continue-on-error`, `--skip-missing` on mirror-to-disk, the oc-mirror tag of digest-only
 //! images, and a wrong media path reported before any registry is contacted.
 
-use ferry_api::disk::{disk_to_mirror, mirror_to_disk, DiskOptions};
-use ferry_api::registry::RegistrySettings;
-use ferry_api::{no_progress, CancellationToken, Destination, ErrorCode};
-use ferry_testkit::{
-    manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, PushedImage, RegistryOpts, RegistryServer,
-};
+mod e2e_support;
+
+use e2e_support::*;
+use ferry_api::disk::DiskOptions;
+use ferry_api::{Destination, ErrorCode};
+use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, PushedImage, RegistryServer};
 use std::path::{Path, PathBuf};
 
 fn registry() -> RegistryServer {
-    RegistryServer::start(RegistryOpts {
-        tls: false,
-        auth: None,
-        delete_enabled: false,
-    })
+    RegistryServer::plain()
 }
 
 async fn image(reg: &RegistryServer, repo: &str, tag: &str, seed: u64) -> PushedImage {
@@ -36,24 +32,17 @@ async fn image(reg: &RegistryServer, repo: &str, tag: &str, seed: u64) -> Pushed
 
 fn opts(ws: &Path) -> DiskOptions {
     DiskOptions {
-        registry: RegistrySettings {
-            source_use_http: true,
-            dest_use_http: true,
-            ..Default::default()
-        },
         archive_size_bytes: Some(64 << 20),
-        workspace: ws.to_path_buf(),
-        ..Default::default()
+        ..disk_opts(ws)
     }
 }
 
 fn config(images: &[String], metadata_dir: &Path) -> ferry_api::config::ImageSetConfiguration {
     let list: String = images.iter().map(|i| format!("    - name: {i}\n")).collect();
-    let yaml = format!(
-        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nstorageConfig:\n  local:\n    path: {}\nmirror:\n  additionalImages:\n{list}",
-        metadata_dir.display()
-    );
-    ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap()
+    isc(&format!(
+        "{}mirror:\n  additionalImages:\n{list}",
+        local_storage(Some(metadata_dir))
+    ))
 }
 
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
@@ -66,7 +55,7 @@ fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
 }
 
 fn dest(reg: &RegistryServer) -> Destination {
-    Destination::parse(&format!("docker://{}/mirror", reg.host())).unwrap()
+    docker_dest(reg, "mirror")
 }
 
 /// Flip one byte in the middle of the data of tar entry `name` in one of the parts in `dir`.
@@ -143,23 +132,15 @@ async fn import_reads_the_media_once_and_tags_nothing_when_a_part_hash_fails() {
     let ws = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let o = opts(ws.path());
-    mirror_to_disk(
-        &config(&[format!("{h}/apps/big:v1")], meta.path()),
-        dir.path(),
-        &o,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    run_m2d(&config(&[format!("{h}/apps/big:v1")], meta.path()), dir.path(), &o)
+        .await
+        .unwrap();
     let part = files(dir.path(), "tar").remove(0);
     let pristine = std::fs::read(&part).unwrap();
 
     // Damage that only the part's sidecar hash can see: the import stops before any tag.
     corrupt_padding(&part);
-    let err = disk_to_mirror(dir.path(), &dest(&dst), &o, no_progress(), CancellationToken::new())
-        .await
-        .unwrap_err();
+    let err = run_d2m(dir.path(), &dest(&dst), &o).await.unwrap_err();
     let msg = err.to_string();
     assert!(
         msg.contains("mirror_seq1_000000.tar") && msg.contains("nothing") && msg.contains("tagged"),
@@ -184,9 +165,7 @@ async fn import_reads_the_media_once_and_tags_nothing_when_a_part_hash_fails() {
     // (Into a fresh registry: the first attempt already sent the intact blobs to `dst`.)
     let fresh = registry();
     let before = bytes_read();
-    let r = disk_to_mirror(dir.path(), &dest(&fresh), &o, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r = run_d2m(dir.path(), &dest(&fresh), &o).await.unwrap();
     let after = bytes_read();
     assert_eq!(
         manifest_digest(&fresh, "mirror/apps/big", "v1").await,
@@ -226,9 +205,7 @@ async fn dry_runs_write_no_part_bump_no_sequence_and_push_nothing() {
         dry_run: true,
         ..opts(ws.path())
     };
-    let r = mirror_to_disk(&cfg, dir.path(), &dry, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r = run_m2d(&cfg, dir.path(), &dry).await.unwrap();
     assert!(r.dry_run && !r.written);
     assert_eq!(r.sequence, 1, "the sequence a real run would write");
     assert_eq!(r.images_packed, 2);
@@ -252,20 +229,10 @@ async fn dry_runs_write_no_part_bump_no_sequence_and_push_nothing() {
     );
 
     // The real run, then an import dry run into an empty registry: nothing pushed, no metadata.
-    let real = mirror_to_disk(
-        &cfg,
-        dir.path(),
-        &opts(ws.path()),
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let real = run_m2d(&cfg, dir.path(), &opts(ws.path())).await.unwrap();
     assert!(real.written && real.sequence == 1);
     let recorded = std::fs::read(meta.path().join("publish/.metadata.json")).unwrap();
-    let r2 = mirror_to_disk(&cfg, dir.path(), &dry, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r2 = run_m2d(&cfg, dir.path(), &dry).await.unwrap();
     assert_eq!(r2.planned_blobs, 0, "nothing new after sequence 1");
     assert_eq!(
         std::fs::read(meta.path().join("publish/.metadata.json")).unwrap(),
@@ -273,9 +240,7 @@ async fn dry_runs_write_no_part_bump_no_sequence_and_push_nothing() {
     );
     assert_eq!(files(dir.path(), "tar").len(), 1);
 
-    let d = disk_to_mirror(dir.path(), &dest(&dst), &dry, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let d = run_d2m(dir.path(), &dest(&dst), &dry).await.unwrap();
     assert!(d.dry_run);
     assert_eq!(d.would_push.len(), 2, "{:?}", d.would_push);
     assert!(
@@ -297,15 +262,7 @@ async fn dry_runs_write_no_part_bump_no_sequence_and_push_nothing() {
         .contains("/mirror/apps/web:v1"));
 
     // The real import tags the digest-only image the way oc-mirror's disk path does.
-    let i = disk_to_mirror(
-        dir.path(),
-        &dest(&dst),
-        &opts(ws.path()),
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let i = run_d2m(dir.path(), &dest(&dst), &opts(ws.path())).await.unwrap();
     assert_eq!(i.images_pushed, 2);
     assert_eq!(
         manifest_digest(&dst, "mirror/tools/pinned", &tag).await,
@@ -330,37 +287,17 @@ async fn second_sequence_results_keep_the_first_sequences_mirrors() {
     let o = opts(ws.path());
 
     let one = vec![format!("{h}/apps/web:v1")];
-    mirror_to_disk(
-        &config(&one, meta.path()),
-        dir1.path(),
-        &o,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    run_m2d(&config(&one, meta.path()), dir1.path(), &o).await.unwrap();
     let two = vec![format!("{h}/apps/web:v1"), format!("{h}/tools/cli:v2")];
-    let r2 = mirror_to_disk(
-        &config(&two, meta.path()),
-        dir2.path(),
-        &o,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let r2 = run_m2d(&config(&two, meta.path()), dir2.path(), &o).await.unwrap();
     assert_eq!(
         (r2.sequence, r2.images_packed),
         (2, 1),
         "sequence 2 carries only the new image"
     );
 
-    let i1 = disk_to_mirror(dir1.path(), &dest(&dst), &o, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
-    let i2 = disk_to_mirror(dir2.path(), &dest(&dst), &o, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let i1 = run_d2m(dir1.path(), &dest(&dst), &o).await.unwrap();
+    let i2 = run_d2m(dir2.path(), &dest(&dst), &o).await.unwrap();
     assert_ne!(
         i1.results_dir, i2.results_dir,
         "each import gets its own results folder"
@@ -418,26 +355,10 @@ async fn partial_import_lists_failures_records_metadata_and_accepts_the_next_seq
     let (dir1, dir2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let o = opts(ws.path());
     let one = vec![format!("{h}/apps/good:v1"), format!("{h}/apps/bad:v1")];
-    mirror_to_disk(
-        &config(&one, meta.path()),
-        dir1.path(),
-        &o,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    run_m2d(&config(&one, meta.path()), dir1.path(), &o).await.unwrap();
     let mut two = one.clone();
     two.push(format!("{h}/apps/later:v1"));
-    mirror_to_disk(
-        &config(&two, meta.path()),
-        dir2.path(),
-        &o,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    run_m2d(&config(&two, meta.path()), dir2.path(), &o).await.unwrap();
     // Damage the big layer of one image; skip the up-front verification so the push meets it.
     let big = bad.blobs.iter().max_by_key(|b| b.1).unwrap();
     corrupt_entry(dir1.path(), &format!("blobs/{}", big.0));
@@ -445,15 +366,7 @@ async fn partial_import_lists_failures_records_metadata_and_accepts_the_next_seq
         skip_verify: true,
         ..o.clone()
     };
-    let err = disk_to_mirror(
-        dir1.path(),
-        &dest(&dst),
-        &lenient,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap_err();
+    let err = run_d2m(dir1.path(), &dest(&dst), &lenient).await.unwrap_err();
     assert!(
         err.to_string().contains("apps/bad") && err.to_string().contains("--continue-on-error"),
         "{err}"
@@ -463,15 +376,7 @@ async fn partial_import_lists_failures_records_metadata_and_accepts_the_next_seq
         continue_on_error: true,
         ..lenient
     };
-    let r = disk_to_mirror(
-        dir1.path(),
-        &dest(&dst),
-        &keep_going,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let r = run_d2m(dir1.path(), &dest(&dst), &keep_going).await.unwrap();
     assert!(r.partial());
     assert_eq!(r.failed.len(), 1, "{:?}", r.failed);
     assert!(r.failed[0].image.contains("apps/bad"), "{:?}", r.failed);
@@ -491,9 +396,7 @@ async fn partial_import_lists_failures_records_metadata_and_accepts_the_next_seq
     );
 
     // The next sequence is accepted (not "expects sequence 1").
-    let r2 = disk_to_mirror(dir2.path(), &dest(&dst), &o, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r2 = run_d2m(dir2.path(), &dest(&dst), &o).await.unwrap();
     assert_eq!(r2.sequence, 2);
     // The image that failed is neither in sequence 2 nor on the target: said, not claimed.
     assert!(
@@ -514,15 +417,9 @@ async fn mirror_to_disk_honours_skip_missing_and_continue_on_error() {
 
     let meta = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let err = mirror_to_disk(
-        &config(&images, meta.path()),
-        dir.path(),
-        &opts(ws.path()),
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap_err();
+    let err = run_m2d(&config(&images, meta.path()), dir.path(), &opts(ws.path()))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound, "{err}");
     assert!(err.to_string().contains("apps/missing"), "{err}");
     assert!(files(dir.path(), "tar").is_empty());
@@ -535,15 +432,9 @@ async fn mirror_to_disk_honours_skip_missing_and_continue_on_error() {
             continue_on_error,
             ..opts(ws.path())
         };
-        let r = mirror_to_disk(
-            &config(&images, meta.path()),
-            dir.path(),
-            &o,
-            no_progress(),
-            CancellationToken::new(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("--{flag}: {e}"));
+        let r = run_m2d(&config(&images, meta.path()), dir.path(), &o)
+            .await
+            .unwrap_or_else(|e| panic!("--{flag}: {e}"));
         assert!(r.written, "--{flag}");
         assert_eq!(r.images_packed, 1, "--{flag}");
         let left = if skip_missing { &r.skipped } else { &r.failed };
@@ -580,9 +471,7 @@ async fn a_wrong_media_path_is_reported_before_any_registry_is_contacted() {
     let empty = tempfile::tempdir().unwrap();
     let missing = empty.path().join("does/not/exist");
     for path in [missing.as_path(), empty.path()] {
-        let err = disk_to_mirror(path, &target, &opts(ws.path()), no_progress(), CancellationToken::new())
-            .await
-            .unwrap_err();
+        let err = run_d2m(path, &target, &opts(ws.path())).await.unwrap_err();
         assert_eq!(err.code(), ErrorCode::NotFound, "{err}");
         assert!(
             err.to_string().contains(&path.display().to_string()),

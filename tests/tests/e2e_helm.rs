@@ -8,77 +8,40 @@
 //! chart repository stopped first): the image is pushed, the chart is left in the workspace and
 //! listed in the results.
 
-use ferry_api::disk::{disk_to_mirror, mirror_to_disk, DiskOptions};
-use ferry_api::mirror::{mirror_to_mirror, ImageSelection, MirrorOptions};
-use ferry_api::registry::RegistrySettings;
-use ferry_api::{no_progress, CancellationToken, Destination};
-use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryOpts, RegistryServer};
+mod e2e_support;
+
+use e2e_support::*;
+use ferry_api::mirror::{ImageSelection, MirrorOptions};
+use ferry_testkit::httpd::{Httpd, Request, Response};
+use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryServer};
 use sha2::Digest as _;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 fn registry() -> RegistryServer {
-    RegistryServer::start(RegistryOpts {
-        tls: false,
-        auth: None,
-        delete_enabled: false,
-    })
-}
-
-fn settings() -> RegistrySettings {
-    RegistrySettings {
-        source_use_http: true,
-        dest_use_http: true,
-        ..Default::default()
-    }
+    RegistryServer::plain()
 }
 
 /// A chart repository on loopback: GET of a known path → its bytes, else 404.
-async fn chart_repo(files: HashMap<String, Vec<u8>>) -> (u16, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+async fn chart_repo(files: HashMap<String, Vec<u8>>) -> Httpd {
     let files = Arc::new(files);
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            let files = files.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut tmp = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut tmp).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&tmp[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf).to_string();
-                let path = head.split(' ').nth(1).unwrap_or("/").to_string();
-                let (status, body) = match files.get(&path) {
-                    Some(b) => ("200 OK", b.clone()),
-                    None => ("404 Not Found", b"not found".to_vec()),
-                };
-                let hdr = format!(
-                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = sock.write_all(hdr.as_bytes()).await;
-                let _ = sock.write_all(&body).await;
-            });
+    Httpd::start(move |r: Request| {
+        let body = files.get(&r.target).cloned();
+        async move {
+            match body {
+                Some(b) => Response::bytes(200, b),
+                None => Response::new(404, "not found"),
+            }
         }
-    });
-    (port, task)
+    })
+    .await
 }
 
 fn config(repo_port: u16, image_repo: &str) -> ferry_api::config::ImageSetConfiguration {
-    let yaml = format!(
-        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nmirror:\n  helm:\n    repositories:\n    - name: podinfo\n      url: http://127.0.0.1:{repo_port}/charts\n      charts:\n      - name: podinfo\n        version: 6.0.0\n        values:\n          image:\n            repository: {image_repo}\n"
-    );
-    ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap()
+    isc(&format!(
+        "mirror:\n  helm:\n    repositories:\n    - name: podinfo\n      url: http://127.0.0.1:{repo_port}/charts\n      charts:\n      - name: podinfo\n        version: 6.0.0\n        values:\n          image:\n            repository: {image_repo}\n"
+    ))
 }
 
 fn sha(p: &Path) -> String {
@@ -99,7 +62,8 @@ async fn helm_chart_images_mirrored_and_charts_handed_over() {
     let mut files = HashMap::new();
     files.insert("/charts/index.yaml".to_string(), index.into_bytes());
     files.insert("/charts/podinfo-6.0.0.tgz".to_string(), archive);
-    let (port, repo_task) = chart_repo(files).await;
+    let repo = chart_repo(files).await;
+    let port = repo.port;
 
     let src = registry();
     let pushed = push_image(
@@ -122,15 +86,9 @@ async fn helm_chart_images_mirrored_and_charts_handed_over() {
     // 1. Mirror to mirror.
     let dst = registry();
     let ws = tempfile::tempdir().unwrap();
-    let opts = MirrorOptions {
-        registry: settings(),
-        workspace: ws.path().to_path_buf(),
-        ..Default::default()
-    };
-    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
-    let r = mirror_to_mirror(&selection, &dest, &opts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let opts = mirror_opts(ws.path());
+    let dest = docker_dest(&dst, "mirror");
+    let r = run_m2m(&selection, &dest, &opts).await.unwrap();
     assert_eq!(r.plan.charts.len(), 1);
     let chart = &r.plan.charts[0];
     assert_eq!((chart.name.as_str(), chart.version.as_str()), ("podinfo", "6.0.0"));
@@ -162,31 +120,19 @@ async fn helm_chart_images_mirrored_and_charts_handed_over() {
     // 2. Mirror to disk: the chart travels in the archive.
     let dws = tempfile::tempdir().unwrap();
     let disk = tempfile::tempdir().unwrap();
-    let dopts = DiskOptions {
-        registry: settings(),
-        workspace: dws.path().to_path_buf(),
-        ..Default::default()
-    };
-    mirror_to_disk(&cfg, disk.path(), &dopts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let dopts = disk_opts(dws.path());
+    run_m2d(&cfg, disk.path(), &dopts).await.unwrap();
     let set = ferry_archive::ArchiveSet::open(disk.path()).unwrap();
     assert_eq!(set.files("charts/"), ["charts/podinfo-6.0.0.tgz"]);
 
     // 3. Disk to mirror with the chart repository and the source registry gone.
-    repo_task.abort();
+    drop(repo);
     drop(src);
     let air = registry();
     let iws = tempfile::tempdir().unwrap();
-    let iopts = DiskOptions {
-        registry: settings(),
-        workspace: iws.path().to_path_buf(),
-        ..Default::default()
-    };
-    let airdest = Destination::parse(&format!("docker://{}/mirror", air.host())).unwrap();
-    let i = disk_to_mirror(disk.path(), &airdest, &iopts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let iopts = disk_opts(iws.path());
+    let airdest = docker_dest(&air, "mirror");
+    let i = run_d2m(disk.path(), &airdest, &iopts).await.unwrap();
     assert_eq!(
         manifest_digest(&air, "mirror/stefanprodan/podinfo", "6.0.0").await,
         Some(pushed.digest.clone())
@@ -220,24 +166,19 @@ async fn chart_with_unresolvable_image_is_listed_not_fatal() {
         "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - image: {{ required \"set image.repository\" .Values.image.repository }}\n",
     )
     .unwrap();
-    let yaml = format!(
-        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nmirror:\n  helm:\n    local:\n    - name: needs\n      path: {}\n",
+    let cfg = isc(&format!(
+        "mirror:\n  helm:\n    local:\n    - name: needs\n      path: {}\n",
         chart.display()
-    );
-    let cfg = ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap();
+    ));
     let selection = ImageSelection::from_config(&cfg).unwrap();
     let dst = registry();
     let ws = tempfile::tempdir().unwrap();
     let opts = MirrorOptions {
-        registry: settings(),
-        workspace: ws.path().to_path_buf(),
         dry_run: true,
-        ..Default::default()
+        ..mirror_opts(ws.path())
     };
-    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
-    let r = mirror_to_mirror(&selection, &dest, &opts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let dest = docker_dest(&dst, "mirror");
+    let r = run_m2m(&selection, &dest, &opts).await.unwrap();
     assert!(r.plan.images.is_empty());
     let note = r
         .plan

@@ -19,9 +19,7 @@ mod e2e_support;
 mod release_support;
 
 use e2e_support::*;
-use ferry_api::disk::{disk_to_mirror, mirror_to_disk};
-use ferry_api::mirror::{mirror_to_mirror, ImageSelection};
-use ferry_api::{no_progress, CancellationToken};
+use ferry_api::mirror::ImageSelection;
 use ferry_testkit::{manifest_digest, RegistryServer};
 use release_support::httpd::{Httpd, Request, Response};
 use release_support::*;
@@ -87,9 +85,7 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
     let selection = ImageSelection::from_config(&cfg).unwrap();
     let mopts = mirror_opts(ws.path());
     let dest = docker_dest(&dst, "mirror");
-    let r = mirror_to_mirror(&selection, &dest, &mopts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r = run_m2m(&selection, &dest, &mopts).await.unwrap();
     assert_eq!(r.plan.releases.len(), 1);
     assert_eq!(r.plan.images.len(), 184, "release image + 183 components");
     assert_eq!(r.images_copied, 184);
@@ -132,15 +128,7 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
     let dws = tempfile::tempdir().unwrap();
     let dopts = disk_opts(dws.path());
     let disk1 = tempfile::tempdir().unwrap();
-    let m2d = mirror_to_disk(
-        &config(Some(meta.path())),
-        disk1.path(),
-        &dopts,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let m2d = run_m2d(&config(Some(meta.path())), disk1.path(), &dopts).await.unwrap();
     assert!(m2d.written);
     assert_eq!(m2d.images, 184);
     // Heads-only: the head of this run is remembered in oc-mirror's form.
@@ -161,15 +149,7 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
     nodes.lock().unwrap().push(("4.12.1".into(), payload(&src, &rel1)));
     sigs.lock().unwrap().push((rel1.clone(), sig1.clone()));
     let disk2 = tempfile::tempdir().unwrap();
-    let m2d2 = mirror_to_disk(
-        &config(Some(meta.path())),
-        disk2.path(),
-        &dopts,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let m2d2 = run_m2d(&config(Some(meta.path())), disk2.path(), &dopts).await.unwrap();
     assert_eq!(m2d2.sequence, 2);
     // From the remembered 4.12.0 to the new head: both releases planned, 4.12.0's images from history.
     assert_eq!(m2d2.images, 2 * 184);
@@ -185,14 +165,10 @@ async fn release_m2m_m2d_d2m_and_incremental_second_release() {
     let airdest = docker_dest(&air, "mirror");
     let iws = tempfile::tempdir().unwrap();
     let iopts = disk_opts(iws.path());
-    let i1 = disk_to_mirror(disk1.path(), &airdest, &iopts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let i1 = run_d2m(disk1.path(), &airdest, &iopts).await.unwrap();
     assert_eq!(i1.images_pushed, 184);
     assert_eq!(read_signature_configmap(&i1.results_dir, &rel0), sig0);
-    let i2 = disk_to_mirror(disk2.path(), &airdest, &iopts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let i2 = run_d2m(disk2.path(), &airdest, &iopts).await.unwrap();
     assert_eq!(i2.sequence, 2);
     assert_eq!(read_signature_configmap(&i2.results_dir, &rel1), sig1);
     assert_eq!(
@@ -239,10 +215,7 @@ async fn release_with_a_bad_signature_is_not_shipped() {
     let mut selection = ImageSelection::from_config(&config(None)).unwrap();
     let mopts = mirror_opts(ws.path());
     let dest = docker_dest(&dst, "mirror");
-    let e = mirror_to_mirror(&selection, &dest, &mopts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = run_m2m(&selection, &dest, &mopts).await.unwrap_err().to_string();
     assert!(
         e.contains("release 4.12.0 (amd64)") && e.contains(&rel) && e.contains("--skip-verification"),
         "{e}"
@@ -260,9 +233,7 @@ async fn release_with_a_bad_signature_is_not_shipped() {
 
     // --skip-verification ships it, says so in the plan, and writes no signature file.
     selection.release.skip_verification = true;
-    let r = mirror_to_mirror(&selection, &dest, &mopts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r = run_m2m(&selection, &dest, &mopts).await.unwrap();
     assert_eq!(
         r.plan.releases[0].signature,
         ferry_api::release::SignatureStatus::Skipped

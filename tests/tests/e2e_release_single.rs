@@ -15,8 +15,7 @@ mod e2e_support;
 mod release_support;
 
 use e2e_support::*;
-use ferry_api::disk::disk_to_mirror;
-use ferry_api::mirror::{mirror_to_mirror, ImageSelection};
+use ferry_api::mirror::{ImageSelection, MirrorOptions};
 use ferry_api::release_single::{release_mirror, SingleReport};
 use ferry_api::{no_progress, CancellationToken, Destination};
 use ferry_testkit::{manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryServer};
@@ -25,6 +24,19 @@ use std::sync::{Arc, Mutex};
 
 fn registry() -> RegistryServer {
     RegistryServer::plain()
+}
+
+/// `ferry release mirror --from <spec>` without progress events or cancellation.
+async fn release(spec: &str, dest: &Destination, opts: &MirrorOptions) -> ferry_api::Result<SingleReport> {
+    release_mirror(
+        spec,
+        dest,
+        Default::default(),
+        opts,
+        no_progress(),
+        CancellationToken::new(),
+    )
+    .await
 }
 
 async fn components(src: &RegistryServer, salt: &str) -> Vec<(String, String)> {
@@ -50,16 +62,7 @@ async fn single_release_by_pull_spec_to_registry_and_through_media() {
     let ws = tempfile::tempdir().unwrap();
     let opts = mirror_opts(ws.path());
     let dest = docker_dest(&dst, "ocp4");
-    let SingleReport::Registry(r) = release_mirror(
-        &pullspec,
-        &dest,
-        Default::default(),
-        &opts,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap() else {
+    let SingleReport::Registry(r) = release(&pullspec, &dest, &opts).await.unwrap() else {
         panic!("a docker:// destination mirrors registry to registry")
     };
     assert_eq!(r.plan.releases.len(), 1);
@@ -103,16 +106,10 @@ async fn single_release_by_pull_spec_to_registry_and_through_media() {
     let disk = tempfile::tempdir().unwrap();
     let dws = tempfile::tempdir().unwrap();
     let dopts = mirror_opts(dws.path());
-    let SingleReport::Disk(d) = release_mirror(
-        &pullspec,
-        &Destination::Disk(disk.path().to_path_buf()),
-        Default::default(),
-        &dopts,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap() else {
+    let SingleReport::Disk(d) = release(&pullspec, &Destination::Disk(disk.path().to_path_buf()), &dopts)
+        .await
+        .unwrap()
+    else {
         panic!("a file:// destination writes removable media")
     };
     assert!(d.written);
@@ -123,9 +120,7 @@ async fn single_release_by_pull_spec_to_registry_and_through_media() {
     let iws = tempfile::tempdir().unwrap();
     let iopts = disk_opts(iws.path());
     let airdest = docker_dest(&air, "ocp4");
-    let i = disk_to_mirror(disk.path(), &airdest, &iopts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let i = run_d2m(disk.path(), &airdest, &iopts).await.unwrap();
     assert_eq!(i.images_pushed, 4);
     assert_eq!(
         manifest_digest(&air, "ocp4/openshift/release-images", "4.11.0-x86_64")
@@ -160,20 +155,7 @@ async fn a_pull_spec_that_is_not_a_release_is_refused_naming_it() {
     let spec = format!("{}/library/busybox:1", src.host());
     let run = |spec: String| {
         let (dest, opts) = (dest.clone(), opts.clone());
-        async move {
-            release_mirror(
-                &spec,
-                &dest,
-                Default::default(),
-                &opts,
-                no_progress(),
-                CancellationToken::new(),
-            )
-            .await
-            .map(|_| ())
-            .unwrap_err()
-            .to_string()
-        }
+        async move { release(&spec, &dest, &opts).await.map(|_| ()).unwrap_err().to_string() }
     };
     let e = run(spec.clone()).await;
     assert!(e.contains(&spec) && e.contains("image-references"), "{e}");
@@ -212,9 +194,7 @@ async fn mirror_to_mirror_remembers_heads_and_second_run_copies_only_the_new_rel
     let opts = mirror_opts(ws.path()).with_config(&cfg);
     let dest = docker_dest(&dst, "mirror");
     let selection = ImageSelection::from_config(&cfg).unwrap();
-    let r1 = mirror_to_mirror(&selection, &dest, &opts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r1 = run_m2m(&selection, &dest, &opts).await.unwrap();
     assert_eq!(r1.images_copied, 4);
     let md_file = meta.path().join("publish/.metadata.json");
     let md = read_json(&md_file);
@@ -243,9 +223,7 @@ async fn mirror_to_mirror_remembers_heads_and_second_run_copies_only_the_new_rel
         .unwrap()
         .push((rel1.clone(), sign_release(key, &rel1, "x/ocp-release:4.12.1")));
     nodes.lock().unwrap().push(("4.12.1".into(), payload(&src, &rel1)));
-    let r2 = mirror_to_mirror(&selection, &dest, &opts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r2 = run_m2m(&selection, &dest, &opts).await.unwrap();
     let versions: Vec<&str> = r2.plan.releases.iter().map(|r| r.version.as_str()).collect();
     assert_eq!(
         versions,

@@ -9,7 +9,7 @@ use ferry_api::config::ImageSetConfiguration;
 use ferry_api::disk::DiskOptions;
 use ferry_api::mirror::MirrorOptions;
 use ferry_api::registry::RegistrySettings;
-use ferry_api::Destination;
+use ferry_api::{no_progress, CancellationToken, Destination};
 use ferry_testkit::RegistryServer;
 use std::path::Path;
 
@@ -61,4 +61,31 @@ pub fn local_storage(dir: Option<&Path>) -> String {
 pub fn read_json(p: &Path) -> serde_json::Value {
     let b = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     serde_json::from_slice(&b).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Mirror to mirror without progress events or cancellation.
+pub async fn run_m2m(
+    selection: &ferry_api::mirror::ImageSelection,
+    dest: &Destination,
+    opts: &MirrorOptions,
+) -> ferry_api::Result<ferry_api::mirror::MirrorReport> {
+    ferry_api::mirror::mirror_to_mirror(selection, dest, opts, no_progress(), CancellationToken::new()).await
+}
+
+/// Mirror to disk without progress events or cancellation.
+pub async fn run_m2d(
+    cfg: &ImageSetConfiguration,
+    dir: &Path,
+    opts: &DiskOptions,
+) -> ferry_api::Result<ferry_api::disk::DiskReport> {
+    ferry_api::disk::mirror_to_disk(cfg, dir, opts, no_progress(), CancellationToken::new()).await
+}
+
+/// Disk to mirror without progress events or cancellation.
+pub async fn run_d2m(
+    dir: &Path,
+    dest: &Destination,
+    opts: &DiskOptions,
+) -> ferry_api::Result<ferry_api::disk::ImportReport> {
+    ferry_api::disk::disk_to_mirror(dir, dest, opts, no_progress(), CancellationToken::new()).await
 }
