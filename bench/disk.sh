@@ -8,7 +8,11 @@
 #   skopeo dir   skopeo sync --dest dir  → tar | split -b SPLIT_MIB → cat | tar x → skopeo sync --src dir
 #   skopeo oci   skopeo copy --all → one shared oci: layout → tar | split → cat | tar x → skopeo copy --all
 #
-# Environment: BIG_MIB (default 1024), SPLIT_MIB (default 1024), FERRY_BIN, KEEP=1.
+# Environment: BIG_MIB (default 1024), SPLIT_MIB (default 1024), FERRY_BIN, BENCH_ENV_BIN (the
+# data-set generator; built when unset), BENCH_DIR (where the work folder and the registries'
+# storage go, default /tmp; /dev/shm puts every tool on the same tmpfs when the disk is short),
+# KEEP=1. Each tool's intermediate copies are deleted once its round trip is timed and checked,
+# so the run needs about the data set times (registries + 2), not times 11.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,11 +25,14 @@ done
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing" >&2; exit 1; }
 
 echo "== building (release)"
-cargo build --release -q -p ferry-copy --example bench_env
 BIN_DIR="$ROOT/target/release"
+if [ -n "${BENCH_ENV_BIN:-}" ]; then BENCH_ENV=$BENCH_ENV_BIN; else
+  cargo build --release -q -p ferry-copy --example bench_env; BENCH_ENV="$BIN_DIR/examples/bench_env"; fi
 if [ -n "${FERRY_BIN:-}" ]; then FERRY=$FERRY_BIN; else cargo build --release -q -p ferry-cli; FERRY="$BIN_DIR/ferry"; fi
 
-WORK=$(mktemp -d /tmp/ferry-disk-bench.XXXXXX)
+BENCH_DIR=${BENCH_DIR:-/tmp}
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+WORK=$(mktemp -d "$BENCH_DIR/ferry-disk-bench.XXXXXX")
 ENV_PID=""
 cleanup() {
   touch "$WORK/stop" 2>/dev/null || true
@@ -35,7 +42,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== starting registries and pushing the data set (big layer ${BIG_MIB} MiB)"
-"$BIN_DIR/examples/bench_env" --workdir "$WORK" --big-mib "$BIG_MIB" --targets 3 &
+TMPDIR="$BENCH_DIR" "$BENCH_ENV" --workdir "$WORK" --big-mib "$BIG_MIB" --targets 3 &
 ENV_PID=$!
 for _ in $(seq 1 1800); do
   [ -f "$WORK/ready" ] && break
@@ -77,8 +84,9 @@ step() { # tool step cmd... : wall seconds and peak RSS of one step
   local wall rss
   wall=$(echo "$t1 - $t0" | bc -l)
   rss=$(awk -F': ' '/Maximum resident set size/{printf "%.1f", $2/1024}' "$tf")
+  cpu=$(awk -F': ' '/User time|System time/{s+=$2} END{printf "%.2f", s}' "$tf")
   printf '%s\t%s\t%.2f\t%s\n' "$tool" "$name" "$wall" "$rss" >>"$STEPS"
-  printf '   %-10s %-14s %8.2fs  peak RSS %7.1f MiB\n' "$tool" "$name" "$wall" "$rss"
+  printf '   %-10s %-14s %8.2fs  cpu %7.2fs  peak RSS %7.1f MiB\n' "$tool" "$name" "$wall" "$cpu" "$rss"
 }
 tar_split() { (cd "$1" && tar cf - .) | split -b "${SPLIT_MIB}M" -d -a 6 - "$2/part_"; }
 untar_parts() { mkdir -p "$2" && cat "$1"/part_* | tar xf - -C "$2"; }
@@ -98,6 +106,8 @@ untar_parts() { mkdir -p "$2" && cat "$1"/part_* | tar xf - -C "$2"; }
 echo "== ferry"
 step ferry m2d bash -c "cd '$WORK' && '$FERRY' mirror --config '$WORK/isc.yaml' 'file://$WORK/ferry-out' --source-use-http"
 step ferry d2m bash -c "cd '$WORK' && '$FERRY' mirror --from '$WORK/ferry-out' 'docker://${T[0]}/mirror' --dest-use-http --dir '$WORK/ferry-ws'"
+f_bad=$(verify_target ferry "${T[0]}")
+[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/ferry-out"
 
 # skopeo dir: + tar/split
 {
@@ -110,12 +120,16 @@ echo "== skopeo dir: + tar/split"
 mkdir -p "$WORK/sdir" "$WORK/sdir-media" "$WORK/sdir-in"
 step skopeo-dir m2d skopeo sync --all --src yaml --dest dir "$WORK/sync.yaml" "$WORK/sdir"
 step skopeo-dir pack bash -c "$(declare -f tar_split); tar_split '$WORK/sdir' '$WORK/sdir-media'"
+[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/sdir"
 step skopeo-dir unpack bash -c "$(declare -f untar_parts); untar_parts '$WORK/sdir-media' '$WORK/sdir-in'"
+[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/sdir-media"
 # `sync --src dir` names each destination after the path below the given directory's parent, so
 # sync every top-level folder (the source repositories' first path component) on its own.
 dir_in() { for d in "$WORK"/sdir-in/*/; do skopeo sync --all --src dir --dest docker --dest-tls-verify=false "${d%/}" "$T1/mirror" || return 1; done; }
 export WORK T1=${T[1]}
 step skopeo-dir d2m bash -c "$(declare -f dir_in); dir_in"
+d_bad=$(verify_target skopeo-dir "${T[1]}")
+[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/sdir-in"
 
 # skopeo oci: layout + tar/split
 echo "== skopeo oci: layout + tar/split"
@@ -127,12 +141,12 @@ export WORK SRC IMAGES
 export T2=${T[2]}
 step skopeo-oci m2d bash -c "$(declare -f oci_out); oci_out"
 step skopeo-oci pack bash -c "$(declare -f tar_split); tar_split '$WORK/soci' '$WORK/soci-media'"
+[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/soci"
 step skopeo-oci unpack bash -c "$(declare -f untar_parts); untar_parts '$WORK/soci-media' '$WORK/soci-in'"
+[ "${KEEP:-0}" = 1 ] || rm -rf "$WORK/soci-media"
 step skopeo-oci d2m bash -c "T=( '' '' '${T[2]}' ); $(declare -f oci_in); oci_in"
 
 echo
-f_bad=$(verify_target ferry "${T[0]}")
-d_bad=$(verify_target skopeo-dir "${T[1]}")
 o_bad=$(verify_target skopeo-oci "${T[2]}")
 mib=$(echo "$DATASET_BYTES / 1048576" | bc -l)
 total() { awk -F'\t' -v t="$1" '$1==t{s+=$3} END{printf "%.2f", s}' "$STEPS"; }
@@ -148,6 +162,7 @@ printf 'round trip speed-up vs skopeo fastest path: %.2fx (goal >= 2x): %s\n' "$
   "$( (($(echo "$ratio >= 2" | bc -l))) && echo met || echo NOT met)"
 printf 'ferry peak RSS %.1f MiB (goal < 100 MiB): %s\n' "$(peak ferry)" \
   "$( (($(echo "$(peak ferry) < 100" | bc -l))) && echo met || echo NOT met)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (at the start: $LOAD0)"
 echo "digest mismatches: ferry $f_bad, skopeo dir $d_bad, skopeo oci $o_bad"
 echo "(skopeo's oci: layout converts Docker v2s2 images to OCI, so those digests change; skopeo sync --src dir"
 echo " names target repositories differently from the source paths, so its images are not found under mirror/<repo>:"
