@@ -12,7 +12,7 @@
 //!
 //! Built with plain tar/gzip and HTTP so the harness never relies on the code under test.
 
-use crate::image::{push_image, ImageFormat, ImageSpec, LayerSpec};
+use crate::image::{push_image, ImageFormat, ImageSpec, LayerSpec, Pusher};
 use crate::server::RegistryServer;
 use ferry_types::Digest;
 use serde_json::json;
@@ -43,79 +43,6 @@ fn gunzip_digest(gz: &[u8]) -> Digest {
     Digest::of(&raw)
 }
 
-/// Plain blob and manifest pushes (basic auth and the test CA when the server has them).
-pub(crate) struct Http<'a> {
-    server: &'a RegistryServer,
-    http: reqwest::Client,
-}
-
-impl<'a> Http<'a> {
-    pub(crate) fn new(server: &'a RegistryServer) -> Self {
-        let mut b = reqwest::Client::builder();
-        if let Some(ca) = server.ca_pem_path() {
-            b = b.add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap());
-        }
-        Http {
-            server,
-            http: b.build().unwrap(),
-        }
-    }
-
-    fn req(&self, m: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
-        let r = self.http.request(m, url);
-        match self.server.credentials() {
-            Some((u, p)) => r.basic_auth(u, Some(p)),
-            None => r,
-        }
-    }
-
-    pub(crate) async fn blob(&self, repo: &str, bytes: Vec<u8>) -> (Digest, u64) {
-        let digest = Digest::of(&bytes);
-        let size = bytes.len() as u64;
-        let base = self.server.base_url();
-        let resp = self
-            .req(reqwest::Method::POST, &format!("{base}/v2/{repo}/blobs/uploads/"))
-            .send()
-            .await
-            .expect("POST upload");
-        assert_eq!(resp.status().as_u16(), 202, "start upload to {repo}");
-        let loc = resp.headers()["location"].to_str().unwrap().to_string();
-        let mut put = reqwest::Url::parse(&base).unwrap().join(&loc).unwrap();
-        put.query_pairs_mut().append_pair("digest", &digest.to_string());
-        let resp = self
-            .req(reqwest::Method::PUT, put.as_str())
-            .header("content-type", "application/octet-stream")
-            .body(bytes)
-            .send()
-            .await
-            .expect("PUT blob");
-        assert_eq!(
-            resp.status().as_u16(),
-            201,
-            "upload {digest} to {repo}: {}",
-            resp.text().await.unwrap_or_default()
-        );
-        (digest, size)
-    }
-
-    pub(crate) async fn manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) {
-        let url = format!("{}/v2/{repo}/manifests/{reference}", self.server.base_url());
-        let resp = self
-            .req(reqwest::Method::PUT, &url)
-            .header("content-type", media_type)
-            .body(bytes.to_vec())
-            .send()
-            .await
-            .expect("PUT manifest");
-        assert_eq!(
-            resp.status().as_u16(),
-            201,
-            "push manifest {repo}:{reference}: {}",
-            resp.text().await.unwrap_or_default()
-        );
-    }
-}
-
 /// Build and push a catalog image from FBC files (paths relative to the configs directory).
 /// `platforms` empty means one linux/amd64 image; more make an OCI index.
 pub async fn push_catalog_image(
@@ -126,7 +53,7 @@ pub async fn push_catalog_image(
     extra_labels: &BTreeMap<String, String>,
     platforms: &[(&str, &str)],
 ) -> PushedCatalog {
-    let h = Http::new(server);
+    let h = Pusher::new(server);
     let base_layer = tar_gz(&[
         ("bin/opm".to_string(), b"#!/bin/sh\necho stand-in for opm\n".to_vec()),
         ("tmp/cache/pogreb.v1/digest".to_string(), b"stale".to_vec()),
@@ -134,8 +61,8 @@ pub async fn push_catalog_image(
     let configs: Vec<(String, Vec<u8>)> = fbc.iter().map(|(k, v)| (format!("configs/{k}"), v.clone())).collect();
     let configs_layer = tar_gz(&configs);
     let ids = [gunzip_digest(&base_layer), gunzip_digest(&configs_layer)];
-    let (l1, s1) = h.blob(repo, base_layer).await;
-    let (l2, s2) = h.blob(repo, configs_layer).await;
+    let (l1, s1) = h.push_bytes(repo, base_layer).await;
+    let (l2, s2) = h.push_bytes(repo, configs_layer).await;
     let mut labels = extra_labels.clone();
     labels.insert(CONFIGS_LABEL.to_string(), "/configs".to_string());
     let plats: Vec<(&str, &str)> = if platforms.is_empty() {
@@ -153,7 +80,7 @@ pub async fn push_catalog_image(
             "rootfs": {"type": "layers", "diff_ids": ids.iter().map(|d| d.to_string()).collect::<Vec<_>>()},
             "history": [{"created_by": "base"}, {"created_by": "ADD configs /configs"}]
         });
-        let (cd, cs) = h.blob(repo, serde_json::to_vec(&config).unwrap()).await;
+        let (cd, cs) = h.push_bytes(repo, serde_json::to_vec(&config).unwrap()).await;
         let manifest = json!({
             "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd.to_string(), "size": cs},
@@ -165,11 +92,11 @@ pub async fn push_catalog_image(
         let bytes = serde_json::to_vec(&manifest).unwrap();
         let d = Digest::of(&bytes);
         if plats.len() == 1 {
-            h.manifest(repo, tag, "application/vnd.oci.image.manifest.v1+json", &bytes)
+            h.put_manifest(repo, tag, "application/vnd.oci.image.manifest.v1+json", &bytes)
                 .await;
             single = Some(d);
         } else {
-            h.manifest(
+            h.put_manifest(
                 repo,
                 &d.to_string(),
                 "application/vnd.oci.image.manifest.v1+json",
@@ -193,7 +120,7 @@ pub async fn push_catalog_image(
         &json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": descriptors}),
     )
     .unwrap();
-    h.manifest(repo, tag, "application/vnd.oci.image.index.v1+json", &index)
+    h.put_manifest(repo, tag, "application/vnd.oci.image.index.v1+json", &index)
         .await;
     PushedCatalog {
         repo: repo.into(),

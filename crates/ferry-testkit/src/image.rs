@@ -168,13 +168,23 @@ fn http_client(server: &RegistryServer) -> reqwest::Client {
     b.build().expect("reqwest client")
 }
 
-struct Pusher<'a> {
+/// Plain blob and manifest pushes and reads (basic auth and the test CA when the server has
+/// them); the catalog and release builders push through it too.
+pub(crate) struct Pusher<'a> {
     server: &'a RegistryServer,
     http: reqwest::Client,
     base: String,
 }
 
-impl Pusher<'_> {
+impl<'a> Pusher<'a> {
+    pub(crate) fn new(server: &'a RegistryServer) -> Self {
+        Pusher {
+            server,
+            http: http_client(server),
+            base: server.base_url(),
+        }
+    }
+
     fn req(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
         let r = self.http.request(method, url);
         match self.server.credentials() {
@@ -220,7 +230,7 @@ impl Pusher<'_> {
         );
     }
 
-    async fn push_bytes(&self, repo: &str, bytes: Vec<u8>) -> (Digest, u64) {
+    pub(crate) async fn push_bytes(&self, repo: &str, bytes: Vec<u8>) -> (Digest, u64) {
         let digest = Digest::of(&bytes);
         let size = bytes.len() as u64;
         if !self.has_blob(repo, &digest).await {
@@ -249,7 +259,7 @@ impl Pusher<'_> {
         info
     }
 
-    async fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) {
+    pub(crate) async fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) {
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
         let resp = self
             .req(reqwest::Method::PUT, &url)
@@ -320,11 +330,7 @@ impl Pusher<'_> {
 /// Generates `spec` and pushes it to `server` as `repo:tag` (children of an index are pushed by
 /// digest first). Panics with the registry's answer on any failure: fixtures must not half-exist.
 pub async fn push_image(server: &RegistryServer, repo: &str, tag: &str, spec: &ImageSpec) -> PushedImage {
-    let p = Pusher {
-        server,
-        http: http_client(server),
-        base: server.base_url(),
-    };
+    let p = Pusher::new(server);
     let platforms = if spec.platforms.is_empty() {
         vec![("linux".to_string(), "amd64".to_string())]
     } else {
@@ -401,11 +407,7 @@ pub async fn push_image(server: &RegistryServer, repo: &str, tag: &str, spec: &I
 /// The digest of the manifest at `repo:reference` (HEAD, `Docker-Content-Digest`), or `None`
 /// when the registry answers 404. Panics on any other answer.
 pub async fn manifest_digest(server: &RegistryServer, repo: &str, reference: &str) -> Option<Digest> {
-    let p = Pusher {
-        server,
-        http: http_client(server),
-        base: server.base_url(),
-    };
+    let p = Pusher::new(server);
     let url = format!("{}/v2/{repo}/manifests/{reference}", p.base);
     let resp = p
         .req(reqwest::Method::HEAD, &url)
@@ -430,11 +432,7 @@ pub async fn manifest_digest(server: &RegistryServer, repo: &str, reference: &st
 
 /// GETs a manifest's raw bytes and content type (for byte-exact assertions).
 pub async fn get_manifest(server: &RegistryServer, repo: &str, reference: &str) -> Option<(Vec<u8>, String)> {
-    let p = Pusher {
-        server,
-        http: http_client(server),
-        base: server.base_url(),
-    };
+    let p = Pusher::new(server);
     let url = format!("{}/v2/{repo}/manifests/{reference}", p.base);
     let resp = p
         .req(reqwest::Method::GET, &url)
@@ -459,11 +457,7 @@ pub async fn get_manifest(server: &RegistryServer, repo: &str, reference: &str) 
 
 /// Streams a blob and returns its sha256 and length (never held in memory), or `None` on 404.
 pub async fn blob_digest(server: &RegistryServer, repo: &str, digest: &Digest) -> Option<(Digest, u64)> {
-    let p = Pusher {
-        server,
-        http: http_client(server),
-        base: server.base_url(),
-    };
+    let p = Pusher::new(server);
     let url = format!("{}/v2/{repo}/blobs/{digest}", p.base);
     let mut resp = p.req(reqwest::Method::GET, &url).send().await.expect("GET blob");
     match resp.status().as_u16() {
@@ -478,4 +472,14 @@ pub async fn blob_digest(server: &RegistryServer, repo: &str, digest: &Digest) -
         404 => None,
         s => panic!("GET {url}: unexpected HTTP {s}"),
     }
+}
+
+/// GETs a (small) blob's bytes, panicking with the URL on anything but 200. For configs and
+/// small layers a test reads back; big blobs go through [`blob_digest`].
+pub async fn get_blob(server: &RegistryServer, repo: &str, digest: &str) -> Vec<u8> {
+    let p = Pusher::new(server);
+    let url = format!("{}/v2/{repo}/blobs/{digest}", p.base);
+    let resp = p.req(reqwest::Method::GET, &url).send().await.expect("GET blob");
+    assert_eq!(resp.status().as_u16(), 200, "GET {url}");
+    resp.bytes().await.expect("blob body").to_vec()
 }

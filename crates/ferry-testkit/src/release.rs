@@ -7,8 +7,8 @@
 //! One builder for every user (the e2e suites and `ferry-release`'s `release_bench_env`), so a
 //! fix to the release layout reaches all of them. Pushed with the harness's own plain HTTP calls.
 
-use crate::catalog::Http;
 use crate::httpd::{Httpd, Request, Response};
+use crate::image::Pusher;
 use crate::server::RegistryServer;
 use pgp::composed::{ArmorOptions, KeyType, MessageBuilder, SecretKeyParamsBuilder, SignedPublicKey, SignedSecretKey};
 use pgp::crypto::hash::HashAlgorithm;
@@ -49,7 +49,7 @@ pub async fn push_oci(
     layers: Vec<Vec<u8>>,
     labels: serde_json::Value,
 ) -> String {
-    let http = Http::new(reg);
+    let http = Pusher::new(reg);
     let mut descs = Vec::new();
     let mut diff_ids = Vec::new();
     for l in layers {
@@ -57,7 +57,7 @@ pub async fn push_oci(
         let mut raw = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&l[..]), &mut raw).expect("gunzip layer");
         diff_ids.push(sha(&raw));
-        let (d, _) = http.blob(repo, l).await;
+        let (d, _) = http.push_bytes(repo, l).await;
         descs.push(
             serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d.to_string(), "size": size}),
         );
@@ -68,7 +68,7 @@ pub async fn push_oci(
         "rootfs": {"type": "layers", "diff_ids": diff_ids}
     }))
     .unwrap();
-    let (cd, csize) = http.blob(repo, config).await;
+    let (cd, csize) = http.push_bytes(repo, config).await;
     let manifest = serde_json::to_vec(&serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -76,7 +76,7 @@ pub async fn push_oci(
         "layers": descs
     }))
     .unwrap();
-    http.manifest(repo, tag, "application/vnd.oci.image.manifest.v1+json", &manifest)
+    http.put_manifest(repo, tag, "application/vnd.oci.image.manifest.v1+json", &manifest)
         .await;
     sha(&manifest)
 }
