@@ -58,17 +58,19 @@ async fn blobs_of(src: Arc<dyn ImageSource>, r: &ImageRef) -> Result<BTreeMap<St
 
 /// Size `images` (pull specs as the catalog writes them), each read through `source(host)`.
 pub async fn size_images(images: &[String], source: &(dyn Fn(&str) -> Arc<dyn ImageSource> + Sync)) -> Sized {
-    let unique: BTreeSet<&String> = images.iter().collect();
+    // Owned strings: a stream of `&String` makes the future borrow from the closure's argument,
+    // which a Tauri command's `Send` future cannot prove for every lifetime.
+    let unique: BTreeSet<String> = images.iter().cloned().collect();
     let results: Vec<(String, Result<BTreeMap<String, u64>>)> = stream::iter(unique)
         .map(|image| async move {
-            let res = match ImageRef::parse(image) {
+            let res = match ImageRef::parse(&image) {
                 Ok(r) => blobs_of(source(&r.registry), &r).await,
                 Err(e) => Err(ferry_types::Error::InvalidReference(format!(
                     "{}: {}",
                     e.input, e.reason
                 ))),
             };
-            (image.clone(), res)
+            (image, res)
         })
         .buffer_unordered(PARALLEL)
         .collect()
