@@ -316,3 +316,85 @@ fn scratch_folders() -> Vec<String> {
         .filter(|n| n.starts_with(&me))
         .collect()
 }
+
+/// `JobSummary.failed` on a real import failure. The target refuses one image: its
+/// repository's `_manifests` folder in the registry's storage is a plain file, so the
+/// manifest PUT fails inside `docker-registry` (root ignores permissions, a file in the path
+/// does not) while its blobs upload fine. The app's import (continue-on-error) pushes the
+/// other image, lists the refused one with the registry's error, and records what was pushed.
+/// A corrupted blob is different: the part's hash check fails before anything is tagged, and
+/// the import stops whole, naming the part (item 17: nothing is tagged before the media checks).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_image_of_an_import_is_listed_in_the_summary() {
+    let src = registry();
+    let dst = registry();
+    let _store = store_trusting(&[src.host(), dst.host()]);
+    let (dir, meta, ws) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let images = export(&src, dir.path(), meta.path()).await;
+
+    // A copy of the media with one byte of a blob flipped: refused whole, nothing tagged.
+    let bad = tempfile::tempdir().unwrap();
+    for (name, _) in parts(dir.path()) {
+        std::fs::copy(dir.path().join(&name), bad.path().join(&name)).unwrap();
+    }
+    for e in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.ends_with(".json") {
+            std::fs::copy(e.path(), bad.path().join(&n)).unwrap();
+        }
+    }
+    let first = parts(bad.path()).into_keys().next().unwrap();
+    let mut bytes = std::fs::read(bad.path().join(&first)).unwrap();
+    // Well inside the first 8 MiB layer (after the metadata entry at the start).
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0xff;
+    std::fs::write(bad.path().join(&first), bytes).unwrap();
+    let e = wf::import(
+        "job-bad",
+        bad.path(),
+        &format!("{}/bad", dst.host()),
+        ws.path(),
+        ferry_api::no_progress(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains(&first) && e.contains("Nothing of"), "{e}");
+    assert!(manifest_digest(&dst, "bad/apps/one", "v1").await.is_none());
+
+    // The target refuses apps/two's manifest.
+    let repo = dst
+        .storage_dir()
+        .join("docker/registry/v2/repositories/mirror/apps/two");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("_manifests"), b"not a folder").unwrap();
+    let s = wf::import(
+        "job-partial",
+        dir.path(),
+        &format!("{}/mirror", dst.host()),
+        ws.path(),
+        ferry_api::no_progress(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.images_copied, 1, "{s:?}");
+    assert!(manifest_digest(&dst, "mirror/apps/one", "v1").await.is_some());
+    assert_eq!(s.failed.len(), 1, "{:?}", s.failed);
+    let f = &s.failed[0];
+    // The set names it by digest (`<source>@sha256:…`), as its metadata records it.
+    let two = images[1].trim_end_matches(":v1");
+    assert!(f.image.starts_with(&format!("{two}@sha256:")), "{f:?}");
+    assert!(
+        f.error.message.contains(&format!("{}/mirror/apps/two:v1", dst.host())) && f.error.message.contains("500"),
+        "the reason names the target image and the registry's answer: {f:?}"
+    );
+    // The sequence is recorded for what was pushed, so the next one is not refused.
+    assert_eq!(s.sequence, Some(1));
+    assert!(s.results_dir.is_some());
+}
