@@ -8,13 +8,14 @@
 //! `oci://` catalog, and bad input (an image without the catalog label, a package the catalog
 //! does not have).
 
-use ferry_api::disk::{disk_to_mirror, mirror_to_disk, DiskOptions};
-use ferry_api::registry::RegistrySettings;
-use ferry_api::{no_progress, CancellationToken, Destination};
+mod e2e_support;
+
+use e2e_support::*;
+use ferry_api::disk::DiskOptions;
 use ferry_metadata::Metadata;
 use ferry_testkit::{
-    get_manifest, manifest_digest, push_catalog_image, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryOpts,
-    RegistryServer,
+    get_blob, get_manifest, manifest_digest, push_catalog_image, push_image, ImageFormat, ImageSpec, LayerSpec,
+    PushedCatalog, RegistryServer,
 };
 use ferry_types::ImageKind;
 use serde_json::Value;
@@ -23,32 +24,21 @@ use std::io::Read;
 use std::path::Path;
 
 fn registry() -> RegistryServer {
-    RegistryServer::start(RegistryOpts {
-        tls: false,
-        auth: None,
-        delete_enabled: false,
-    })
+    RegistryServer::plain()
 }
 
 fn opts(ws: &Path) -> DiskOptions {
     DiskOptions {
-        registry: RegistrySettings {
-            source_use_http: true,
-            dest_use_http: true,
-            ..Default::default()
-        },
         archive_size_bytes: Some(64 << 20),
-        workspace: ws.to_path_buf(),
-        ..Default::default()
+        ..disk_opts(ws)
     }
 }
 
 fn config(catalog: &str, packages: &str, metadata_dir: &Path) -> ferry_api::config::ImageSetConfiguration {
-    let yaml = format!(
-        "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nstorageConfig:\n  local:\n    path: {}\nmirror:\n  operators:\n  - catalog: {catalog}\n{packages}",
-        metadata_dir.display()
-    );
-    ferry_api::config::parse_str(&yaml, "isc.yaml").unwrap()
+    isc(&format!(
+        "{}mirror:\n  operators:\n  - catalog: {catalog}\n{packages}",
+        local_storage(Some(metadata_dir))
+    ))
 }
 
 fn spec(seed: u64) -> ImageSpec {
@@ -90,11 +80,14 @@ async fn publish_bundle(src: &RegistryServer, v: &str, seed: u64) {
     push_image(src, "ops/foo-operator", &format!("v{v}"), &spec(seed + 1)).await;
 }
 
-async fn blob(reg: &RegistryServer, repo: &str, digest: &str) -> Vec<u8> {
-    let url = format!("{}/v2/{repo}/blobs/{digest}", reg.base_url());
-    let r = reqwest::get(&url).await.unwrap();
-    assert_eq!(r.status().as_u16(), 200, "GET {url}");
-    r.bytes().await.unwrap().to_vec()
+/// The test catalog (see [`fbc`]) over `versions`, pushed as `repo:v1` in `src`.
+async fn publish_catalog(src: &RegistryServer, repo: &str, versions: &[&str]) -> PushedCatalog {
+    push_catalog_image(src, repo, "v1", &fbc(&src.host(), versions), &BTreeMap::new(), &[]).await
+}
+
+/// The local backend's metadata in `meta`.
+fn local_metadata(meta: &Path) -> Metadata {
+    Metadata::parse(&std::fs::read(meta.join("publish/.metadata.json")).unwrap(), "md").unwrap()
 }
 
 fn tar_files(gz: &[u8]) -> BTreeMap<String, Vec<u8>> {
@@ -121,10 +114,10 @@ async fn rebuilt_configs(reg: &RegistryServer, repo: &str, tag: &str) -> (String
     let m: Value = serde_json::from_slice(&m).unwrap();
     let layers = m["layers"].as_array().unwrap();
     assert_eq!(layers.len(), 4, "2 source layers + whiteout + configs");
-    let cfgs = tar_files(&blob(reg, repo, layers[3]["digest"].as_str().unwrap()).await);
+    let cfgs = tar_files(&get_blob(reg, repo, layers[3]["digest"].as_str().unwrap()).await);
     assert_eq!(cfgs.keys().collect::<Vec<_>>(), ["configs/index.json"]);
     let config: Value =
-        serde_json::from_slice(&blob(reg, repo, m["config"]["digest"].as_str().unwrap()).await).unwrap();
+        serde_json::from_slice(&get_blob(reg, repo, m["config"]["digest"].as_str().unwrap()).await).unwrap();
     (String::from_utf8(cfgs["configs/index.json"].clone()).unwrap(), config)
 }
 
@@ -185,19 +178,17 @@ async fn catalog_travels_in_the_set_is_rebuilt_on_import_and_sequence_two_ships_
     let h = src.host();
     publish_bundle(&src, "0.1.0", 10).await;
     let cat_repo = "ops/foo-catalog";
-    push_catalog_image(&src, cat_repo, "v1", &fbc(&h, &["0.1.0"]), &BTreeMap::new(), &[]).await;
+    publish_catalog(&src, cat_repo, &["0.1.0"]).await;
     let meta = tempfile::tempdir().unwrap();
     let ws = tempfile::tempdir().unwrap();
     let o = opts(ws.path());
     let cfg = config(&format!("{h}/{cat_repo}:v1"), "", meta.path());
-    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
+    let dest = docker_dest(&dst, "mirror");
 
     // Sequence 1: the bundle, its related image and the source catalog image travel as images,
     // the filtered catalog and its pointer as files where oc-mirror keeps catalogs.
     let d1 = tempfile::tempdir().unwrap();
-    let r1 = mirror_to_disk(&cfg, d1.path(), &o, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r1 = run_m2d(&cfg, d1.path(), &o).await.unwrap();
     assert!(r1.written);
     assert_eq!(r1.images, 3, "bundle + related image + catalog source");
     let names = entries(d1.path());
@@ -211,11 +202,7 @@ async fn catalog_travels_in_the_set_is_rebuilt_on_import_and_sequence_two_ships_
     );
 
     // The backend metadata: pastMirror.operators in oc-mirror's form, operator associations.
-    let md = Metadata::parse(
-        &std::fs::read(meta.path().join("publish/.metadata.json")).unwrap(),
-        "md",
-    )
-    .unwrap();
+    let md = local_metadata(meta.path());
     let ops = &md.past_mirror.operators;
     assert_eq!(ops.len(), 1);
     assert_eq!(ops[0]["catalog"], format!("{h}/{cat_repo}:v1"));
@@ -229,18 +216,9 @@ async fn catalog_travels_in_the_set_is_rebuilt_on_import_and_sequence_two_ships_
 
     // Import with the source frozen: everything comes from the set.
     let ws1 = tempfile::tempdir().unwrap();
-    let i1 = with_source_frozen(
-        &src,
-        disk_to_mirror(
-            d1.path(),
-            &dest,
-            &opts(ws1.path()),
-            no_progress(),
-            CancellationToken::new(),
-        ),
-    )
-    .await
-    .unwrap();
+    let i1 = with_source_frozen(&src, run_d2m(d1.path(), &dest, &opts(ws1.path())))
+        .await
+        .unwrap();
     assert!(i1.failed.is_empty(), "{:?}", i1.failed);
     assert_eq!(
         i1.images_pushed, 2,
@@ -308,19 +286,9 @@ async fn catalog_travels_in_the_set_is_rebuilt_on_import_and_sequence_two_ships_
 
     // A new bundle is published and the catalog image rebuilt in the source.
     publish_bundle(&src, "0.2.0", 20).await;
-    push_catalog_image(
-        &src,
-        cat_repo,
-        "v1",
-        &fbc(&h, &["0.1.0", "0.2.0"]),
-        &BTreeMap::new(),
-        &[],
-    )
-    .await;
+    publish_catalog(&src, cat_repo, &["0.1.0", "0.2.0"]).await;
     let d2 = tempfile::tempdir().unwrap();
-    let r2 = mirror_to_disk(&cfg, d2.path(), &o, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r2 = run_m2d(&cfg, d2.path(), &o).await.unwrap();
     assert_eq!(r2.sequence, 2);
     // Heads only, remembered: the channel now runs from 0.1.0 (first run) to the new head.
     assert_eq!(r2.images, 5, "two bundles with their related images + the catalog");
@@ -346,18 +314,9 @@ async fn catalog_travels_in_the_set_is_rebuilt_on_import_and_sequence_two_ships_
     assert!(names2.iter().all(|n| !n.contains("v0.1.0")), "{names2:?}");
 
     let ws2 = tempfile::tempdir().unwrap();
-    let i2 = with_source_frozen(
-        &src,
-        disk_to_mirror(
-            d2.path(),
-            &dest,
-            &opts(ws2.path()),
-            no_progress(),
-            CancellationToken::new(),
-        ),
-    )
-    .await
-    .unwrap();
+    let i2 = with_source_frozen(&src, run_d2m(d2.path(), &dest, &opts(ws2.path())))
+        .await
+        .unwrap();
     assert!(i2.failed.is_empty(), "{:?}", i2.failed);
     let filtered2 = String::from_utf8(read_entry(d2.path(), &format!("{cat_dir}/index/index.json"))).unwrap();
     assert!(filtered2.contains("foo.v0.1.0") && filtered2.contains("foo.v0.2.0"));
@@ -375,15 +334,7 @@ async fn oci_layout_catalog_is_read_filtered_and_rebuilt() {
     let (src, dst) = (registry(), registry());
     let h = src.host();
     publish_bundle(&src, "0.1.0", 30).await;
-    push_catalog_image(
-        &src,
-        "ops/foo-catalog",
-        "v1",
-        &fbc(&h, &["0.1.0"]),
-        &BTreeMap::new(),
-        &[],
-    )
-    .await;
+    publish_catalog(&src, "ops/foo-catalog", &["0.1.0"]).await;
     let layout = tempfile::tempdir().unwrap();
     let dir = layout.path().join("foo-catalog");
     ferry_testkit::save_oci_layout(&src, "ops/foo-catalog", "v1", &dir).await;
@@ -396,27 +347,11 @@ async fn oci_layout_catalog_is_read_filtered_and_rebuilt() {
         meta.path(),
     );
     let d = tempfile::tempdir().unwrap();
-    let r = mirror_to_disk(
-        &cfg,
-        d.path(),
-        &opts(ws.path()),
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let r = run_m2d(&cfg, d.path(), &opts(ws.path())).await.unwrap();
     assert_eq!(r.images, 3);
-    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
+    let dest = docker_dest(&dst, "mirror");
     let wsi = tempfile::tempdir().unwrap();
-    let i = disk_to_mirror(
-        d.path(),
-        &dest,
-        &opts(wsi.path()),
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let i = run_d2m(d.path(), &dest, &opts(wsi.path())).await.unwrap();
     assert!(i.failed.is_empty(), "{:?}", i.failed);
     let (configs, _) = rebuilt_configs(&dst, "mirror/ops/foo-from-oci", "v1").await;
     assert!(configs.contains("foo.v0.1.0") && configs.contains(&format!("{h}/ops/foo-bundle@sha256:")));
@@ -424,16 +359,7 @@ async fn oci_layout_catalog_is_read_filtered_and_rebuilt() {
 
     // A folder that is not a layout is refused, naming it.
     let cfg = config("oci:///nonexistent/layout", "", meta.path());
-    let e = mirror_to_disk(
-        &cfg,
-        d.path(),
-        &opts(ws.path()),
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let e = run_m2d(&cfg, d.path(), &opts(ws.path())).await.unwrap_err().to_string();
     assert!(e.contains("/nonexistent/layout") && e.contains("index.json"), "{e}");
 }
 
@@ -447,16 +373,7 @@ async fn bad_catalogs_are_refused_naming_the_catalog_and_package() {
     let ws = tempfile::tempdir().unwrap();
     let d = tempfile::tempdir().unwrap();
     let cfg = config(&format!("{h}/ops/not-a-catalog:v1"), "", meta.path());
-    let e = mirror_to_disk(
-        &cfg,
-        d.path(),
-        &opts(ws.path()),
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let e = run_m2d(&cfg, d.path(), &opts(ws.path())).await.unwrap_err().to_string();
     assert!(
         e.contains("ops/not-a-catalog:v1") && e.contains("operators.operatorframework.io.index.configs.v1"),
         "{e}"
@@ -464,30 +381,13 @@ async fn bad_catalogs_are_refused_naming_the_catalog_and_package() {
 
     // A package the catalog does not have.
     publish_bundle(&src, "0.1.0", 50).await;
-    push_catalog_image(
-        &src,
-        "ops/foo-catalog",
-        "v1",
-        &fbc(&h, &["0.1.0"]),
-        &BTreeMap::new(),
-        &[],
-    )
-    .await;
+    publish_catalog(&src, "ops/foo-catalog", &["0.1.0"]).await;
     let cfg = config(
         &format!("{h}/ops/foo-catalog:v1"),
         "    packages:\n    - name: bar\n",
         meta.path(),
     );
-    let e = mirror_to_disk(
-        &cfg,
-        d.path(),
-        &opts(ws.path()),
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let e = run_m2d(&cfg, d.path(), &opts(ws.path())).await.unwrap_err().to_string();
     assert!(e.contains("bar") && e.contains("ops/foo-catalog:v1"), "{e}");
     // Nothing was written for either.
     assert!(!d.path().join("mirror_seq1_000000.tar").exists());
@@ -498,32 +398,21 @@ async fn bad_catalogs_are_refused_naming_the_catalog_and_package() {
 /// after a new bundle keeps the remembered start (both bundles in the rebuilt catalog).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mirror_to_mirror_records_past_operators_and_the_rebuilt_catalog() {
-    use ferry_api::mirror::{mirror_to_mirror, ImageSelection, MirrorOptions};
+    use ferry_api::mirror::ImageSelection;
     let (src, dst) = (registry(), registry());
     let h = src.host();
     publish_bundle(&src, "0.1.0", 60).await;
     let cat_repo = "ops/foo-catalog";
-    push_catalog_image(&src, cat_repo, "v1", &fbc(&h, &["0.1.0"]), &BTreeMap::new(), &[]).await;
+    publish_catalog(&src, cat_repo, &["0.1.0"]).await;
     let meta = tempfile::tempdir().unwrap();
     let cfg = config(&format!("{h}/{cat_repo}:v1"), "", meta.path());
     let sel = ImageSelection::from_config(&cfg).unwrap();
     let ws = tempfile::tempdir().unwrap();
-    let o = MirrorOptions {
-        registry: opts(ws.path()).registry,
-        workspace: ws.path().to_path_buf(),
-        ..Default::default()
-    }
-    .with_config(&cfg);
-    let dest = Destination::parse(&format!("docker://{}/mirror", dst.host())).unwrap();
-    let r1 = mirror_to_mirror(&sel, &dest, &o, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let o = mirror_opts(ws.path()).with_config(&cfg);
+    let dest = docker_dest(&dst, "mirror");
+    let r1 = run_m2m(&sel, &dest, &o).await.unwrap();
     assert_eq!(r1.sequence, Some(1));
-    let md = Metadata::parse(
-        &std::fs::read(meta.path().join("publish/.metadata.json")).unwrap(),
-        "md",
-    )
-    .unwrap();
+    let md = local_metadata(meta.path());
     assert_eq!(md.past_mirror.operators.len(), 1);
     assert_eq!(md.past_mirror.operators[0]["catalog"], format!("{h}/{cat_repo}:v1"));
     let rebuilt = manifest_digest(&dst, &format!("mirror/{cat_repo}"), "v1")
@@ -539,18 +428,8 @@ async fn mirror_to_mirror_records_past_operators_and_the_rebuilt_catalog() {
     assert_eq!(cat[0].path, format!("{}/mirror/{cat_repo}", dst.host()));
 
     publish_bundle(&src, "0.2.0", 70).await;
-    push_catalog_image(
-        &src,
-        cat_repo,
-        "v1",
-        &fbc(&h, &["0.1.0", "0.2.0"]),
-        &BTreeMap::new(),
-        &[],
-    )
-    .await;
-    let r2 = mirror_to_mirror(&sel, &dest, &o, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    publish_catalog(&src, cat_repo, &["0.1.0", "0.2.0"]).await;
+    let r2 = run_m2m(&sel, &dest, &o).await.unwrap();
     assert_eq!(r2.images_from_history, 2, "the 0.1.0 bundle and related image");
     assert_eq!(r2.images_copied, 2, "only the new bundle and its related image");
     let (configs, _) = rebuilt_configs(&dst, &format!("mirror/{cat_repo}"), "v1").await;

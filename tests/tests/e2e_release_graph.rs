@@ -14,10 +14,10 @@ mod e2e_support;
 mod release_support;
 
 use e2e_support::*;
-use ferry_api::disk::{disk_to_mirror, mirror_to_disk};
-use ferry_api::mirror::{mirror_to_mirror, ImageSelection};
-use ferry_api::{no_progress, CancellationToken};
-use ferry_testkit::{get_manifest, manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryServer};
+use ferry_api::mirror::ImageSelection;
+use ferry_testkit::{
+    get_blob, get_manifest, manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, RegistryServer,
+};
 use release_support::httpd::{Httpd, Request, Response};
 use release_support::*;
 use std::io::Read;
@@ -59,14 +59,6 @@ fn graph_data_tarball() -> Vec<u8> {
         b.append_data(&mut h, p, data).unwrap();
     }
     b.into_inner().unwrap().finish().unwrap()
-}
-
-async fn get_blob(reg: &RegistryServer, repo: &str, digest: &str) -> Vec<u8> {
-    let r = reqwest::get(format!("{}/v2/{repo}/blobs/{digest}", reg.base_url()))
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200, "GET blob {repo}@{digest}");
-    r.bytes().await.unwrap().to_vec()
 }
 
 fn json(b: &[u8]) -> serde_json::Value {
@@ -204,9 +196,7 @@ async fn graph_image_and_update_service_m2m_m2d_d2m() {
     let selection = ImageSelection::from_config(&config(None)).unwrap();
     let mopts = mirror_opts(ws.path());
     let dest = docker_dest(&dst, "mirror");
-    let r = mirror_to_mirror(&selection, &dest, &mopts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let r = run_m2m(&selection, &dest, &mopts).await.unwrap();
     assert_eq!(r.plan.images.len(), 1 + 3 + 1, "release + components + base image");
     assert_eq!(
         manifest_digest(&dst, "mirror/ubi9/ubi", "latest").await,
@@ -230,15 +220,7 @@ async fn graph_image_and_update_service_m2m_m2d_d2m() {
     let dws = tempfile::tempdir().unwrap();
     let dopts = disk_opts(dws.path());
     let disk = tempfile::tempdir().unwrap();
-    let m2d = mirror_to_disk(
-        &config(Some(meta.path())),
-        disk.path(),
-        &dopts,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let m2d = run_m2d(&config(Some(meta.path())), disk.path(), &dopts).await.unwrap();
     assert!(m2d.written);
     assert_eq!(downloads.load(Ordering::SeqCst), 2);
     let set = ferry_archive::ArchiveSet::open(disk.path()).unwrap();
@@ -264,9 +246,7 @@ async fn graph_image_and_update_service_m2m_m2d_d2m() {
     let airdest = docker_dest(&air, "air");
     let iws = tempfile::tempdir().unwrap();
     let iopts = disk_opts(iws.path());
-    let i = disk_to_mirror(disk.path(), &airdest, &iopts, no_progress(), CancellationToken::new())
-        .await
-        .unwrap();
+    let i = run_d2m(disk.path(), &airdest, &iopts).await.unwrap();
     let g2 = check_graph_image(&air, "air", &base, None).await;
     assert_eq!(g2, g1, "same base and tarball: the same graph image");
     let a = air.host();
@@ -303,16 +283,10 @@ async fn graph_data_that_is_not_a_tarball_stops_the_run_naming_the_url() {
     let ws = tempfile::tempdir().unwrap();
     let mopts = mirror_opts(ws.path());
     let dest = docker_dest(&dst, "mirror");
-    let e = mirror_to_mirror(
-        &ImageSelection::from_config(&cfg).unwrap(),
-        &dest,
-        &mopts,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let e = run_m2m(&ImageSelection::from_config(&cfg).unwrap(), &dest, &mopts)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains(&url) && e.contains("not a gzip tarball") && e.contains("FERRY_GRAPH_DATA_URL"),
         "{e}"
@@ -326,16 +300,10 @@ async fn graph_data_that_is_not_a_tarball_stops_the_run_naming_the_url() {
 
     // A base image the source does not have is refused while planning, naming it.
     std::env::set_var("FERRY_GRAPH_BASE_IMAGE", format!("{h}/ubi9/missing:latest"));
-    let e = mirror_to_mirror(
-        &ImageSelection::from_config(&cfg).unwrap(),
-        &dest,
-        &mopts,
-        no_progress(),
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let e = run_m2m(&ImageSelection::from_config(&cfg).unwrap(), &dest, &mopts)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("ubi9/missing:latest") && e.contains("FERRY_GRAPH_BASE_IMAGE"),
         "{e}"
