@@ -5,43 +5,119 @@
 # so the Tauri CLI takes the app crate's, which inherits the workspace's).
 #
 #   scripts/package.sh            # .deb and .rpm
-#   scripts/package.sh appimage   # also an AppImage (its bundler downloads linuxdeploy from GitHub)
+#   scripts/package.sh appimage   # also tries an AppImage (see below: it cannot be built here)
 #
-# Prints the package paths at the end. Idempotent; installs what is missing via scripts/setup.sh.
+# The packages' dependencies are read from the binaries themselves, not kept by hand: the .deb's
+# Depends are what dpkg-shlibdeps finds for the libraries both binaries link (libssl3 for the CLI,
+# WebKitGTK, GTK, libdbus... for the app) plus the libraries loaded at run time that no linker
+# sees (tauri.conf.json's bundle.linux.deb.depends: the tray's appindicator); the .rpm requires
+# each linked library by its soname in rpm's own form (`libssl.so.3()(64bit)`), which is what an
+# RPM distribution's packages provide, plus tauri.conf.json's bundle.linux.rpm.depends.
+#
+# Environment: FERRY_PACKAGE_PROFILE=release (the default, what a user installs) or debug: bundles
+# the debug binaries the test run already built (same files, same dependencies, no release
+# build), for an install test that has to be cheap; with FERRY_PACKAGE_NO_BUILD=1 as well it
+# bundles target/debug's binaries without calling cargo. FERRY_SKIP_SETUP=1 skips scripts/setup.sh.
+# Prints the package paths at the end. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 [ "${FERRY_SKIP_SETUP:-}" = 1 ] || ./scripts/setup.sh >/dev/null
 
-bundles=deb,rpm
-[ "${1:-}" = appimage ] && bundles=deb,rpm,appimage
+appimage=0
+case "${1:-}" in
+  "") ;;
+  appimage) appimage=1 ;;
+  *) echo "package: unknown argument '$1' (the only one is 'appimage')" >&2; exit 2 ;;
+esac
+
+profile=${FERRY_PACKAGE_PROFILE:-release}
+case "$profile" in
+  release) tauri_profile=(); outdir=release ;;
+  debug | dev) tauri_profile=(--debug); outdir=debug ;;
+  *) echo "package: FERRY_PACKAGE_PROFILE=$profile: only release or debug (the profiles Tauri bundles)" >&2; exit 2 ;;
+esac
+
+T0=$(date +%s)
+stage() { echo "== package: $* ($(($(date +%s) - T0)) s)"; }
 
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-echo "== package: the CLI (release)"
-cargo build --release --locked -p ferry-cli
-CLI="$TARGET_DIR/release/ferry"
+CLI="$TARGET_DIR/$outdir/ferry"
+APP="$TARGET_DIR/$outdir/ferry-desktop"
+if [ "$outdir" = release ]; then
+  stage "the CLI (release)"
+  cargo build --release --locked -p ferry-cli
+  stage "the app (release; tauri build runs the UI build first)"
+  npx tauri build --no-bundle
+elif [ "${FERRY_PACKAGE_NO_BUILD:-}" = 1 ]; then
+  stage "bundling the debug binaries as they are (FERRY_PACKAGE_NO_BUILD=1)"
+else
+  # The debug binaries are the test run's own: the same UI build and the same one cargo selection
+  # as scripts/test.sh and the desktop suite, so after those this compiles nothing (a narrower
+  # `tauri build --debug` resolves other features and recompiles ~480 units).
+  . scripts/lib/cargo-set.sh
+  stage "the UI and the test run's debug binaries"
+  build_ui
+  cargo build "${CARGO_SET[@]}" --all-targets
+fi
 [ -x "$CLI" ] || { echo "package: $CLI was not built" >&2; exit 1; }
+[ -x "$APP" ] || { echo "package: $APP was not built" >&2; exit 1; }
 
-# tauri.conf.json points the packaged /usr/bin/ferry at ../target/release/ferry; a shared or
-# moved target folder (CARGO_TARGET_DIR) is passed in here instead.
-override=$(python3 - "$CLI" <<'PY'
+stage "dependencies read from the binaries"
+# dpkg-shlibdeps wants a debian/control beside it; a throw-away one names nothing but the package.
+shlib_dir=$(mktemp -d)
+trap 'rm -rf "$shlib_dir"' EXIT
+mkdir "$shlib_dir/debian"
+printf 'Source: ferry\n\nPackage: ferry\nArchitecture: any\n' >"$shlib_dir/debian/control"
+deb_shlibs=$(cd "$shlib_dir" && dpkg-shlibdeps -O -e"$CLI" -e"$APP" 2>"$shlib_dir/err") ||
+  { cat "$shlib_dir/err" >&2; echo "package: dpkg-shlibdeps could not resolve the libraries of $CLI and $APP" >&2; exit 1; }
+needed=$(for b in "$CLI" "$APP"; do readelf -d "$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u)
+[ -n "$needed" ] || { echo "package: readelf found no linked libraries in $CLI / $APP" >&2; exit 1; }
+
+override=$(python3 - "$CLI" "$deb_shlibs" "$needed" <<'PY'
 import json, sys
-cli = sys.argv[1]
+cli, shlibs, needed = sys.argv[1], sys.argv[2], sys.argv[3].split()
+conf = json.load(open("src-tauri/tauri.conf.json"))["bundle"]["linux"]
+# "shlibs:Depends=libc6 (>= 2.34), libgtk-3-0 (>= 3.21.4), ..."
+deb = [d.strip() for d in shlibs.split("=", 1)[1].split(",") if d.strip()]
+deb += [d for d in conf["deb"].get("depends", []) if d not in deb]
+rpm = [f"{so}()(64bit)" for so in needed]
+rpm += [d for d in conf["rpm"].get("depends", []) if d not in rpm]
+# tauri.conf.json points the packaged /usr/bin/ferry at ../target/release/ferry; a shared or
+# moved target folder (CARGO_TARGET_DIR) or another profile is passed in here instead.
 files = {"/usr/bin/ferry": cli}
-print(json.dumps({"bundle": {"linux": {"deb": {"files": files}, "rpm": {"files": files}}}}))
+print(json.dumps({"bundle": {"linux": {"deb": {"files": files, "depends": deb},
+                                       "rpm": {"files": files, "depends": rpm}}}}))
 PY
 )
-echo "== package: the app and the $bundles bundles (release; tauri build runs the UI build first)"
-npx tauri build --bundles "$bundles" --config "$override"
+echo "$override" | python3 -c 'import json,sys; l=json.load(sys.stdin)["bundle"]["linux"]; print("deb Depends:", ", ".join(l["deb"]["depends"])); print("rpm Requires:", ", ".join(l["rpm"]["depends"]))'
+
+stage "the deb and rpm bundles"
+npx tauri bundle "${tauri_profile[@]}" --bundles deb,rpm --config "$override"
 
 version=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"]=="ferry-desktop"))')
-out="$TARGET_DIR/release/bundle"
-echo "== package: built (version $version)"
-found=0
-for f in "$out"/deb/*_"$version"_*.deb "$out"/rpm/*-"$version"-*.rpm "$out"/appimage/*_"$version"_*.AppImage; do
-  [ -f "$f" ] || continue
-  echo "$f"
-  found=$((found + 1))
+out="$TARGET_DIR/$outdir/bundle"
+deb=$(ls -t "$out"/deb/*_"$version"_*.deb 2>/dev/null | head -1 || true)
+rpm=$(ls -t "$out"/rpm/*-"$version"-*.rpm 2>/dev/null | head -1 || true)
+[ -n "$deb" ] && [ -n "$rpm" ] || { echo "package: expected a .deb and an .rpm of version $version under $out" >&2; exit 1; }
+# Both packages must hold both programs: a bundler that dropped the CLI is caught here.
+listing=$(dpkg-deb -c "$deb")
+for f in ferry ferry-desktop; do
+  grep -Eq " (\./)?usr/bin/$f\$" <<<"$listing" || { echo "package: $deb has no /usr/bin/$f" >&2; exit 1; }
 done
-[ "$found" -ge 2 ] || { echo "package: expected a .deb and an .rpm of version $version under $out" >&2; exit 1; }
+
+if [ "$appimage" = 1 ]; then
+  stage "the AppImage"
+  # Tauri's AppImage bundler downloads linuxdeploy, its GTK plugin and the AppImage runtime from
+  # github.com at build time; Debian 12 packages none of them (nor appimagetool), so on a machine
+  # that cannot reach GitHub this step fails, after the .deb and .rpm above are done.
+  npx tauri bundle "${tauri_profile[@]}" --bundles appimage --config "$override" ||
+    { echo "package: the AppImage failed: Tauri's bundler downloads linuxdeploy and the AppImage runtime from github.com, which Debian does not package; the .deb and .rpm above are built" >&2; exit 1; }
+fi
+
+stage "built (version $version)"
+echo "$deb ($(du -h "$deb" | cut -f1))"
+echo "$rpm ($(du -h "$rpm" | cut -f1))"
+for f in "$out"/appimage/*_"$version"_*.AppImage; do [ "$appimage" = 1 ] && [ -f "$f" ] && echo "$f"; done
+exit 0
