@@ -46,10 +46,13 @@ TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import js
 CLI="$TARGET_DIR/$outdir/ferry"
 APP="$TARGET_DIR/$outdir/ferry-desktop"
 if [ "$outdir" = release ]; then
-  stage "the CLI (release)"
-  cargo build --release --locked -p ferry-cli
-  stage "the app (release; tauri build runs the UI build first)"
-  npx tauri build --no-bundle
+  # One cargo selection for both programs: `tauri build` after a `-p ferry-cli` build resolved
+  # other features and compiled the shared dependencies (openssl, tokio...) a second time.
+  # custom-protocol is what `tauri build` adds: the app serves the bundled ui/dist.
+  . scripts/lib/cargo-set.sh
+  stage "the UI, the CLI and the app (release)"
+  build_ui
+  cargo build --release --locked -p ferry-cli -p ferry-desktop --features ferry-desktop/custom-protocol
 elif [ "${FERRY_PACKAGE_NO_BUILD:-}" = 1 ]; then
   stage "bundling the debug binaries as they are (FERRY_PACKAGE_NO_BUILD=1)"
 else
