@@ -260,16 +260,8 @@ export function JobProgressView({ job, onCancel }: { job: JobState; onCancel: ()
   );
 }
 
-export async function notifyDone(title: string, body: string) {
-  try {
-    const n = await import("@tauri-apps/plugin-notification");
-    let ok = await n.isPermissionGranted();
-    if (!ok) ok = (await n.requestPermission()) === "granted";
-    if (ok) n.sendNotification({ title, body });
-  } catch {
-    // A missing notification daemon must never fail the job; the summary is on screen anyway.
-  }
-}
+// No end-of-run notification from the page: the shell sends exactly one per run (success,
+// failure or cancel), also when the window is closed to the tray (src-tauri/src/runs.rs).
 
 export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]) {
   const [data, setData] = useState<T | null>(null);

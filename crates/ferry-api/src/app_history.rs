@@ -1,5 +1,5 @@
-//! The desktop app's state files: the job history (`history.jsonl`) and the export that
-//! started and has not finished (`pending-export.json`). They live in the facade, not in the
+//! The desktop app's state files: the job history (`history.jsonl`) and the export and import
+//! that started and have not finished (`pending-export.json`, `pending-import.json`). They live in the facade, not in the
 //! Tauri shell, so both front ends can share them and they are tested without a window.
 //!
 //! Both are private files (mode 0600, written through `O_EXCL|O_NOFOLLOW`, see
@@ -96,6 +96,56 @@ pub fn clear_pending(data: &Path) {
     let _ = std::fs::remove_file(pending_path(data));
 }
 
+/// An import that started and has not finished (the app was closed, killed or crashed during
+/// it). Resuming runs the same import again: nothing is tagged and no sequence is recorded in
+/// the target before every blob is there, and the re-run skips each blob the target already
+/// holds (a HEAD per blob), so only what is missing is read and sent again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingImport {
+    pub id: String,
+    pub folder: String,
+    pub registry: String,
+    pub started_at: String,
+}
+
+pub fn pending_import_path(data: &Path) -> PathBuf {
+    data.join("pending-import.json")
+}
+
+/// Remember an import until it succeeds (private file, like the pending export).
+pub fn write_pending_import(data: &Path, p: &PendingImport) -> Result<()> {
+    let mut p = p.clone();
+    p.registry = redact_query_strings(&p.registry);
+    let text = serde_json::to_vec(&p).map_err(|e| Error::Internal(format!("pending import: {e}")))?;
+    let path = pending_import_path(data);
+    ferry_types::private_file::write_atomic(&path, &text).map_err(|e| Error::io(path.display(), e))
+}
+
+/// The interrupted import, if one is recorded (an unreadable record counts as none).
+pub fn read_pending_import(data: &Path) -> Option<PendingImport> {
+    let text = std::fs::read_to_string(pending_import_path(data)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+pub fn clear_pending_import(data: &Path) {
+    let _ = std::fs::remove_file(pending_import_path(data));
+}
+
+/// The resume offer's row for an interrupted import: `backend` is the target registry, the
+/// outcome names the media folder, `bytes` is left to the caller (what the media holds).
+pub fn pending_import_entry(p: &PendingImport) -> HistoryEntry {
+    HistoryEntry {
+        id: p.id.clone(),
+        kind: JobKind::DiskToMirror,
+        backend: p.registry.clone(),
+        sequence: None,
+        started_at: p.started_at.clone(),
+        images: 0,
+        bytes: 0,
+        outcome: format!("interrupted import from {}", p.folder),
+    }
+}
+
 /// The History screen's row for an interrupted export.
 pub fn pending_entry(p: &PendingExport) -> HistoryEntry {
     HistoryEntry {
@@ -181,5 +231,36 @@ mod tests {
         }
         clear_pending(d.path());
         assert_eq!(read_pending(d.path()), None);
+    }
+
+    #[test]
+    fn an_interrupted_import_is_recorded_privately_until_cleared() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(read_pending_import(d.path()), None);
+        let p = PendingImport {
+            id: "job-1".into(),
+            folder: "/media/usb".into(),
+            registry: "mirror.example:5000/ocp".into(),
+            started_at: now_iso(),
+        };
+        write_pending_import(d.path(), &p).unwrap();
+        // An export's record and an import's are separate: resuming one never touches the other.
+        assert_eq!(read_pending(d.path()), None);
+        assert_eq!(read_pending_import(d.path()), Some(p.clone()));
+        let e = pending_import_entry(&p);
+        assert_eq!(e.kind, JobKind::DiskToMirror);
+        assert_eq!(e.backend, "mirror.example:5000/ocp");
+        assert_eq!(e.outcome, "interrupted import from /media/usb");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(pending_import_path(d.path()))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        clear_pending_import(d.path());
+        assert_eq!(read_pending_import(d.path()), None);
     }
 }

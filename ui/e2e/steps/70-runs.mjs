@@ -1,7 +1,10 @@
 // Long runs that survive the laptop: an export killed mid-way (SIGKILL of the app process) and
 // resumed after the app is started again, with the progress of the resumed run starting from what
 // was already on the media; the end-of-run notification read from a notification daemon on the
-// test's own session bus; "no room on the destination" on a small tmpfs the test mounts.
+// test's own session bus, exactly one per run; an import killed mid-way and resumed after a
+// restart, sending only the blobs the target did not hold yet (through a proxy that throttles
+// uploads and counts them per digest); "no room on the destination" on a small tmpfs the test
+// mounts.
 //
 // The export must be slow enough to kill mid-way: the image (six random 3 MiB layers, pushed here
 // to the source registry) is pulled through a loopback proxy that throttles blob bodies to
@@ -122,6 +125,108 @@ async function startThrottle() {
       server.close(r);
     }),
   };
+}
+
+/**
+ * A loopback proxy to the second registry that sends blob uploads (the PUT bodies) one at a time
+ * at RATE, so an import can be killed after some blobs reached the target. Upload locations are
+ * rewritten to the proxy. It counts the uploads the registry accepted (201) per digest.
+ */
+async function startUploadThrottle() {
+  const dst = env.dst;
+  const done = new Map(); // digest -> accepted uploads
+  let bytes = 0;
+  let lane = Promise.resolve();
+  let self = "";
+  const server = http.createServer((req, res) => {
+    const [host, port] = dst.split(":");
+    const upload = req.method === "PUT" && /\/blobs\/uploads\//.test(req.url);
+    const forward = () =>
+      new Promise((released) => {
+        const up = http.request({ host, port, method: req.method, path: req.url, headers: { ...req.headers, host: dst } }, (ur) => {
+          const headers = { ...ur.headers };
+          if (headers.location) headers.location = headers.location.replace(`http://${dst}`, `http://${self}`);
+          res.writeHead(ur.statusCode, headers);
+          ur.pipe(res);
+          if (upload && ur.statusCode === 201) {
+            const d = new URL(req.url, "http://x").searchParams.get("digest");
+            done.set(d, (done.get(d) ?? 0) + 1);
+            bytes += Number(req.headers["content-length"] ?? 0);
+          }
+          released();
+        });
+        up.on("error", () => (res.destroy(), released()));
+        req.on("aborted", () => (up.destroy(), released()));
+        if (!upload) return req.pipe(up);
+        let nextFree = Date.now();
+        req.on("data", (chunk) => {
+          req.pause();
+          const now = Date.now();
+          nextFree = Math.max(nextFree, now) + (chunk.length / RATE) * 1000;
+          setTimeout(() => {
+            up.write(chunk);
+            req.resume();
+          }, nextFree - now);
+        });
+        req.on("end", () => setTimeout(() => up.end(), Math.max(0, nextFree - Date.now())));
+      });
+    if (upload) lane = lane.then(forward);
+    else forward();
+  });
+  const sockets = new Set();
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  self = `127.0.0.1:${server.address().port}`;
+  return {
+    addr: self,
+    uploaded: () => [...done.values()].reduce((n, c) => n + c, 0),
+    uploadedBytes: () => bytes,
+    resentDigests: () => [...done.entries()].filter(([, c]) => c > 1).map(([d]) => d),
+    stop: () =>
+      new Promise((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(r);
+      }),
+  };
+}
+
+/** Viewable top-level X windows with their titles (runs-x11.py: no window manager on Xvfb). */
+const x11 = (...args) => execFileSync("/usr/bin/python3", [path.join(here, "..", "runs-x11.py"), ...args], { encoding: "utf8" });
+const topWindows = () => x11("list").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+async function until(what, pred, timeout = 10000) {
+  const end = Date.now() + timeout;
+  while (Date.now() < end) {
+    const v = pred();
+    if (v) return v;
+    await sleep(150);
+  }
+  throw new Error(`${what} within ${timeout} ms; windows: ${JSON.stringify(topWindows())}`);
+}
+/**
+ * Closing the window during a run asks first. The close request is the one a window manager
+ * sends (WM_DELETE_WINDOW; Xvfb has none, runs-x11.py sends it): the app's native question
+ * appears as a window of its own, the main window stays and the run goes on. The question is
+ * then dismissed the way a window manager closes it (GTK answers "cancel": Go back). Its
+ * "Keep running in the tray" and "Stop the run and quit" buttons are GTK widgets WebDriver cannot
+ * reach, and without a window manager there is no focus to press them by key.
+ */
+async function closeAsksFirst(kind) {
+  const main = await until("the window title names the run", () =>
+    topWindows().find((w) => w.name.startsWith("Ferry") && w.name.includes(`${kind} running`)),
+  );
+  x11("close", String(main.id));
+  const question = await until("the close question appears", () => topWindows().find((w) => w.name === "A run is in progress"));
+  assert.ok(topWindows().some((w) => w.id === main.id), "the main window stays open while the question is asked");
+  // The whole X screen (a WebDriver screenshot holds the page only, not the native question).
+  execFileSync("import", ["-window", "root", path.join(env.shots, "runs-close-asks.png")]);
+  x11("close", String(question.id));
+  await until("the question goes (Go back)", () => !topWindows().some((w) => w.id === question.id));
+  assert.ok(topWindows().some((w) => w.id === main.id), "after Go back the window is still open");
+  // The page still answers and the run is still going.
+  await find('[data-testid="cancel-job"]', 2000);
 }
 
 /** The notification daemon on the suite's session bus (dbus-run-session): logs every Notify. */
@@ -273,9 +378,75 @@ export default async function runs() {
       assert.equal(offers.length, 0, "no resume offer once the export finished");
     });
 
-    await step("runs: the end of the run is a desktop notification", async () => {
+    await step("runs: the end of the run is exactly one desktop notification", async () => {
       const n = await waitNotification(log, (x) => x.summary === "Export finished" && x.body.includes(media));
       assert.match(n.body, new RegExp(`^1 image to ${media.replace(/[.\\/]/g, "\\$&")}, [\\d.]+ MiB written$`));
+      // One source only (the shell): a second one from the page would land within moments.
+      await sleep(2000);
+      const ends = notifications(log).filter((x) => /finished|failed|stopped/i.test(x.summary));
+      assert.equal(ends.length, 1, `one end-of-run notification for one run: ${JSON.stringify(ends)}`);
+    });
+
+    await step("runs: an import killed with the app is offered for resume and finishes without resending", async () => {
+      const target = await startUploadThrottle();
+      try {
+        const registry = `${target.addr}/resumed`;
+        await trustPlainHttp(target.addr);
+        await nav("import");
+        await setField("#import-folder", media);
+        await click('[data-testid="verify-media"]');
+        await find('[data-testid="media-ok"]', 30000);
+        await setField("#import-registry", registry);
+        await click('[data-testid="start-import"]');
+        const end = Date.now() + 60000;
+        while (target.uploaded() < 2) {
+          if (Date.now() > end) throw new Error(`only ${target.uploaded()} blobs reached the target in 60 s`);
+          await sleep(100);
+        }
+        const sentBefore = target.uploadedBytes();
+        assert.ok(target.uploaded() < LAYERS, `killed mid-way (${target.uploaded()} of ${LAYERS + 1} blobs sent)`);
+        process.kill(appPid(), "SIGKILL");
+        await endSession();
+        await newSession();
+        // The start-up notification says so even with the window hidden.
+        await waitNotification(log, (x) => x.summary === "Resume the interrupted import?" && x.body.includes(registry));
+        await nav("import");
+        const offer = await find('[data-testid="resumable-import"]', 20000);
+        const offerText = await wd("GET", S(`/element/${offer}/text`));
+        assert.ok(offerText.includes(`${media} into ${registry}`), `the offer names the media and the target: ${offerText}`);
+        const m = offerText.match(/\(([\d.]+) (B|KiB|MiB|GiB) on the media/);
+        const onMedia = partsBytes(media);
+        assert.ok(m && Math.abs(Number(m[1]) * UNIT[m[2]] - onMedia) <= 0.06 * MiB, `the offer shows the media's ${onMedia} bytes: ${offerText}`);
+        await shot("runs-import-resume-offer");
+        const uploadsBefore = target.uploaded();
+        await click('[data-testid="resume-import"]');
+        await find('[data-testid="cancel-job"]', 10000);
+        await closeAsksFirst("Import");
+        const i = await either(['[data-testid="import-summary"]', '[data-testid="error-alert"]'], 120000);
+        if (i === 1) throw new Error(await text('[data-testid="error-alert"]'));
+        const summary = await text('[data-testid="import-summary"]');
+        assert.match(summary, /^Import finished \(sequence 1\): 1 pushed, 0 already there, 0 failed/);
+        // Only what the target lacked went again: the blobs sent before the kill were skipped.
+        const sentAfter = target.uploadedBytes() - sentBefore;
+        const resent = target.resentDigests();
+        assert.deepEqual(resent, [], `no blob the target held was uploaded again: ${resent.join(", ")}`);
+        const shown = summary.match(/([\d.]+) (B|KiB|MiB|GiB) sent/);
+        assert.ok(shown, `the summary shows the bytes sent: ${summary}`);
+        const shownBytes = Number(shown[1]) * UNIT[shown[2]];
+        assert.ok(shownBytes < total - 1.5 * LAYER_BYTES, `the resumed import sent ${shownBytes} bytes, less than the ${total} of the set`);
+        console.log(
+          `runs: import killed after ${uploadsBefore} blobs (${sentBefore} bytes) reached the target; the resumed run sent ${sentAfter} bytes (shown: ${shown[0]}) of ${total}`,
+        );
+        await shot("runs-import-resumed");
+        await waitNotification(log, (x) => x.summary === "Import finished" && x.body.includes(registry));
+        await sleep(1500);
+        const ends = notifications(log).filter((x) => /^Import /.test(x.summary));
+        assert.equal(ends.length, 1, `one notification for the resumed import (none for the killed run): ${JSON.stringify(ends)}`);
+        const offers = await wd("POST", S("/elements"), { using: "css selector", value: '[data-testid="resumable-import"]' });
+        assert.equal(offers.length, 0, "no resume offer once the import finished");
+      } finally {
+        await target.stop();
+      }
     });
 
     await step("runs: no room on the destination is said before anything is written", async () => {

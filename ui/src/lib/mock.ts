@@ -275,10 +275,6 @@ export function installMocks() {
         return "/media/usb-stick";
       case "plugin:dialog|save":
         return "/home/user/imageset.yaml";
-      case "plugin:notification|is_permission_granted":
-        return true;
-      case "plugin:notification|notify":
-        return null;
       default: {
         const released = releaseMock(cmd, a);
         if (released !== undefined) return released;

@@ -1,5 +1,5 @@
 // Export to removable media (mirror-to-disk): folder, free-space check, progress, cancel,
-// resume after a restart, a desktop notification and the parts with their checksums.
+// resume after a restart and the parts with their checksums (the shell sends the notification).
 import { useEffect, useState } from "react";
 import {
   ActionGroup,
@@ -14,7 +14,7 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { api, FerryError, toFerryError } from "../lib/ipc";
 import { formatBytes, formatDuration } from "../lib/format";
-import { ErrorAlert, FolderPicker, JobProgressView, notifyDone, pickFolder, useJob } from "../components";
+import { ErrorAlert, FolderPicker, JobProgressView, pickFolder, useJob } from "../components";
 import { useAppState } from "../state";
 import type { PlanSummary } from "../bindings/PlanSummary";
 import type { HistoryEntry } from "../bindings/HistoryEntry";
@@ -26,12 +26,14 @@ export function ExportScreen() {
   const [space, setSpace] = useState<PlanSummary | null>(null);
   const [checkError, setCheckError] = useState<FerryError | null>(null);
   const [resumable, setResumable] = useState<HistoryEntry[]>([]);
-  const job = useJob((s) =>
-    notifyDone("Ferry: export finished", `${s.imagesCopied} images, ${s.parts.length} parts, ${formatBytes(s.bytes)}`),
-  );
+  // The end-of-run notification comes from the shell (one per run, also with the window closed).
+  const job = useJob();
 
   useEffect(() => {
-    api.resumableJobs().then(setResumable).catch(() => setResumable([]));
+    api
+      .resumableJobs()
+      .then((all) => setResumable(all.filter((r) => r.kind === "mirrorToDisk")))
+      .catch(() => setResumable([]));
   }, [job.summary]);
 
   const choose = (p: string) => {

@@ -2,14 +2,18 @@
 // their listed sizes; no data is read), show the sequence and contents, pick the target registry,
 // push with progress, then the results. The import itself checks every part's hash and every
 // entry's digest as it streams, so the media is read once; "Verify every byte" reads it all on
-// its own and is never chained before the push.
-import { useState } from "react";
+// its own and is never chained before the push. A part missing from the folder is named, with
+// the fix (copy it back and check again, or pick the folder that holds it). An import the app
+// did not finish (closed, killed, crashed) is offered for resume: the re-run skips every blob
+// the target already holds. The end-of-run notification comes from the shell.
+import { useEffect, useState } from "react";
 import { ActionGroup, Alert, Button, Form, FormGroup, List, ListItem, PageSection, TextInput, Title } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { api, FerryError, toFerryError } from "../lib/ipc";
 import { formatBytes } from "../lib/format";
-import { ErrorAlert, FolderPicker, JobProgressView, notifyDone, pickFolder, useJob } from "../components";
+import { ErrorAlert, FolderPicker, JobProgressView, pickFolder, useJob } from "../components";
 import { useAppState } from "../state";
+import type { HistoryEntry } from "../bindings/HistoryEntry";
 import type { MediaReport } from "../bindings/MediaReport";
 
 export function ImportScreen() {
@@ -20,8 +24,18 @@ export function ImportScreen() {
   const [error, setError] = useState<FerryError | null>(null);
   const job = useJob((s) => {
     if (s.resultsDir) setResultsDir(s.resultsDir);
-    void notifyDone("Ferry: import finished", `${s.imagesCopied} images pushed to ${registry}`);
   });
+  const [resumable, setResumable] = useState<HistoryEntry[]>([]);
+  useEffect(() => {
+    api
+      .resumableJobs()
+      .then((all) => setResumable(all.filter((r) => r.kind === "diskToMirror")))
+      .catch(() => setResumable([]));
+  }, [job.summary]);
+  const resume = (r: HistoryEntry) => {
+    setRegistry(r.backend);
+    job.start((ch) => api.resumeJob(r.id, ch));
+  };
 
   const [full, setFull] = useState(false);
   const [checking, setChecking] = useState(false);
@@ -52,6 +66,19 @@ export function ImportScreen() {
   return (
     <PageSection>
       <Title headingLevel="h2">Import in the air gap</Title>
+      {resumable.length > 0 && !job.running && !job.summary && (
+        <Alert variant="info" isInline title="An import was interrupted" data-testid="resumable-import">
+          {resumable.map((r) => (
+            <div key={r.id}>
+              {r.outcome.replace(/^interrupted import from /, "")} into {r.backend} ({formatBytes(r.bytes)} on the media, started {r.startedAt}).
+              Resuming pushes only the blobs {r.backend} does not hold yet.{" "}
+              <Button variant="link" isInline onClick={() => resume(r)} data-testid="resume-import">
+                Resume
+              </Button>
+            </div>
+          ))}
+        </Alert>
+      )}
       <Form onSubmit={(e) => e.preventDefault()} style={{ maxWidth: 760 }}>
         <FolderPicker id="import-folder" label="Folder with the archive parts" value={folder} onChange={(v) => { setFolder(v); setReport(null); }} />
         <ActionGroup>
@@ -63,12 +90,27 @@ export function ImportScreen() {
           </Button>
         </ActionGroup>
       </Form>
-      <ErrorAlert error={error} actions={[{ label: "Pick another folder", onClick: pickAnother }]} />
+      <ErrorAlert
+        error={error}
+        actions={[
+          { label: "Check again", onClick: () => void check() },
+          { label: "Pick another folder", onClick: pickAnother },
+        ]}
+      />
       {report && (
         <div data-testid="media-report" style={{ marginTop: "1rem" }}>
           {report.problems.length > 0 ? (
             <Alert variant="danger" isInline title="The media is not complete" data-testid="media-problems"
-              actionLinks={<Button variant="link" isInline onClick={pickAnother}>Pick another folder</Button>}>
+              actionLinks={
+                <>
+                  <Button variant="link" isInline onClick={() => void check(folder, full)} data-testid="check-again">
+                    Check again (after copying the part into {folder})
+                  </Button>
+                  <Button variant="link" isInline onClick={pickAnother} data-testid="pick-another">
+                    Pick the folder that holds it
+                  </Button>
+                </>
+              }>
               <List>
                 {report.problems.map((p) => (
                   <ListItem key={p}>{p}</ListItem>
@@ -135,7 +177,7 @@ export function ImportScreen() {
       </div>
       {job.summary && (
         <Alert variant={job.summary.failed.length ? "warning" : "success"} isInline data-testid="import-summary"
-          title={`Import finished${job.summary.sequence !== null ? ` (sequence ${job.summary.sequence})` : ""}: ${job.summary.imagesCopied} pushed, ${job.summary.imagesUpToDate} already there, ${job.summary.failed.length} failed`}
+          title={`Import finished${job.summary.sequence !== null ? ` (sequence ${job.summary.sequence})` : ""}: ${job.summary.imagesCopied} pushed, ${job.summary.imagesUpToDate} already there, ${job.summary.failed.length} failed, ${formatBytes(job.summary.bytes)} sent`}
           actionLinks={job.summary.resultsDir ? <Button variant="link" isInline onClick={() => go("results")}>Open the results</Button> : undefined}
         />
       )}

@@ -3,16 +3,16 @@ import { useState } from "react";
 import { ActionGroup, Alert, Button, Form, FormGroup, PageSection, TextInput, Title } from "@patternfly/react-core";
 import { api } from "../lib/ipc";
 import { formatBytes, formatDuration } from "../lib/format";
-import { ErrorAlert, JobProgressView, notifyDone, useJob } from "../components";
+import { ErrorAlert, JobProgressView, useJob } from "../components";
 import { useAppState } from "../state";
 import { PruneConfirm } from "./helm/PruneConfirm";
 
 export function MirrorScreen() {
   const { yaml, go, setResultsDir, filePath } = useAppState();
   const [registry, setRegistry] = useState(() => localStorage.getItem("ferry.targetRegistry") ?? "");
+  // The end-of-run notification comes from the shell (one per run).
   const job = useJob((s) => {
     if (s.resultsDir) setResultsDir(s.resultsDir);
-    void notifyDone("Ferry: mirror finished", `${s.imagesCopied} images to ${registry}`);
   });
   return (
     <PageSection>
