@@ -3,7 +3,7 @@
 //! returns the wire error `{code, message}` on failure. Blocking work runs off the UI thread.
 
 use crate::jobs::{self, JobHandle, JobSpec, Jobs};
-use ferry_api::app_history::{self as history, PendingExport};
+use ferry_api::app_history::{self as history, PendingExport, PendingImport};
 use ferry_api::app_workflows as wf;
 use ferry_api::wire::{
     Diagnostic, EngineInfo, FolderInfo, HistoryEntry, JobEvent, JobKind, MediaReport, PlanSummary, RegistryLogin,
@@ -145,21 +145,28 @@ pub fn start_mirror_to_disk(
     start_export(&app, jobs.inner().clone(), None, yaml, config_path, folder, on_event)
 }
 
-/// Interrupted exports (the app closed or crashed during one).
+/// Interrupted exports and imports (the app closed or crashed during one).
 #[tauri::command]
 pub fn resumable_jobs(app: AppHandle, jobs: State<'_, Arc<Jobs>>) -> CmdResult<Vec<HistoryEntry>> {
     let data = data_dir(&app)?;
-    let Some(p) = history::read_pending(&data) else {
-        return Ok(vec![]);
-    };
     // One running in this process is not "interrupted".
     if jobs.is_running_any() {
         return Ok(vec![]);
     }
-    // What the interrupted export left on the media (the offer shows it; the resume keeps it).
-    let mut entry = history::pending_entry(&p);
-    entry.bytes = crate::runs::bytes_on_media(std::path::Path::new(&p.folder));
-    Ok(vec![entry])
+    let mut out = Vec::new();
+    if let Some(p) = history::read_pending(&data) {
+        // What the interrupted export left on the media (the offer shows it; the resume keeps it).
+        let mut entry = history::pending_entry(&p);
+        entry.bytes = crate::runs::bytes_on_media(std::path::Path::new(&p.folder));
+        out.push(entry);
+    }
+    if let Some(p) = history::read_pending_import(&data) {
+        // The size of the media being imported (its parts as they are in the folder now).
+        let mut entry = history::pending_import_entry(&p);
+        entry.bytes = crate::runs::bytes_on_media(std::path::Path::new(&p.folder));
+        out.push(entry);
+    }
+    Ok(out)
 }
 
 #[tauri::command]
@@ -170,10 +177,13 @@ pub fn resume_job(
     on_event: Channel<JobEvent>,
 ) -> CmdResult<JobHandle> {
     let data = data_dir(&app)?;
-    let p = history::read_pending(&data).ok_or_else(|| {
+    if let Some(p) = history::read_pending_import(&data).filter(|p| p.id == job_id) {
+        return start_import(&app, jobs.inner().clone(), Some(p.id), p.folder, p.registry, on_event);
+    }
+    let p = history::read_pending(&data).filter(|p| p.id == job_id).ok_or_else(|| {
         WireError::from(ferry_api::Error::NotFound {
-            what: format!("interrupted export {job_id}"),
-            hint: Some("start the export again from the Export screen".into()),
+            what: format!("interrupted export or import {job_id}"),
+            hint: Some("start it again from the Export or Import screen".into()),
         })
     })?;
     start_export(
@@ -205,21 +215,49 @@ pub fn start_disk_to_mirror(
     registry: String,
     on_event: Channel<JobEvent>,
 ) -> CmdResult<JobHandle> {
-    let data = data_dir(&app)?;
+    start_import(&app, jobs.inner().clone(), None, folder, registry, on_event)
+}
+
+fn start_import(
+    app: &AppHandle,
+    jobs: Arc<Jobs>,
+    id_hint: Option<String>,
+    folder: String,
+    registry: String,
+    ch: Channel<JobEvent>,
+) -> CmdResult<JobHandle> {
+    let data = data_dir(app)?;
+    let _ = std::fs::create_dir_all(&data);
     let spec = JobSpec {
         kind: JobKind::DiskToMirror,
         backend: registry.clone(),
         data_dir: data.clone(),
     };
     let workspace = data.join("workspace");
-    Ok(jobs::start(
-        jobs.inner().clone(),
-        spec,
-        on_event,
-        move |id, sink, cancel| async move {
-            wf::import(&id, &PathBuf::from(folder), &registry, &workspace, sink, cancel).await
-        },
-    ))
+    // Remembered until it succeeds: after a crash the import is offered again, and the re-run
+    // skips every blob the target already holds (nothing was tagged before all were there).
+    // Written before the job starts, so a run that ends at once clears it after, not before.
+    let pending = PendingImport {
+        id: id_hint.unwrap_or_else(|| offer_id("import")),
+        folder: folder.clone(),
+        registry: registry.clone(),
+        started_at: history::now_iso(),
+    };
+    if let Err(e) = history::write_pending_import(&data, &pending) {
+        eprintln!("ferry: the import cannot be resumed after a restart: {e}");
+    }
+    Ok(jobs::start(jobs, spec, ch, move |id, sink, cancel| async move {
+        wf::import(&id, &PathBuf::from(folder), &registry, &workspace, sink, cancel).await
+    }))
+}
+
+/// The id of a resume offer (stable across restarts, unlike job ids, which name the process).
+fn offer_id(kind: &str) -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!("{kind}-{ms}")
 }
 
 #[tauri::command]

@@ -207,30 +207,40 @@ pub fn end_message(kind: JobKind, backend: &str, result: &JobEvent) -> (String, 
     }
 }
 
-/// After a crash or a restart: an export recorded as started and never finished is offered for
-/// resume (the Export screen lists it; the notification says so even when the window is hidden).
+/// After a crash or a restart: an export or import recorded as started and never finished is
+/// offered for resume (the Export and Import screens list it; the notification says so even
+/// when the window is hidden).
 pub fn offer_resume(app: &AppHandle) {
     let Ok(data) = app.path().app_data_dir() else { return };
-    let Some(p) = ferry_api::app_history::read_pending(&data) else {
-        return;
-    };
-    let body = format!(
-        "The export to {} started {} did not finish. Open Export and choose Resume: what is already on the media is kept.",
-        p.folder, p.started_at
-    );
-    if let Err(e) = app
-        .notification()
-        .builder()
-        .title("Resume the interrupted export?")
-        .body(&body)
-        .show()
-    {
-        eprintln!("ferry: {body} (notification not shown: {e})");
+    let mut offers = Vec::new();
+    if let Some(p) = ferry_api::app_history::read_pending(&data) {
+        offers.push((
+            "Resume the interrupted export?",
+            format!(
+                "The export to {} started {} did not finish. Open Export and choose Resume: what is already on the media is kept.",
+                p.folder, p.started_at
+            ),
+        ));
+    }
+    if let Some(p) = ferry_api::app_history::read_pending_import(&data) {
+        offers.push((
+            "Resume the interrupted import?",
+            format!(
+                "The import of {} into {} started {} did not finish. Open Import and choose Resume: blobs {} already holds are not sent again.",
+                p.folder, p.registry, p.started_at, p.registry
+            ),
+        ));
+    }
+    for (title, body) in offers {
+        if let Err(e) = app.notification().builder().title(title).body(&body).show() {
+            eprintln!("ferry: {body} (notification not shown: {e})");
+        }
     }
 }
 
-/// The bytes of the archive parts already in an export folder (named and parsed as the engine
-/// does, through the progress tracker's scan of the parts).
+/// The bytes of the archive parts in a folder (named and parsed as the engine does, through the
+/// progress tracker's scan of the parts): what an interrupted export left, or the media an
+/// interrupted import reads.
 pub fn bytes_on_media(folder: &std::path::Path) -> u64 {
     let mut t = ferry_api::app_progress::ProgressTracker::new("pending", ferry_api::app_progress::DEFAULT_INTERVAL);
     t.scan_parts(folder, false);
