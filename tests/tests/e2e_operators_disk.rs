@@ -363,6 +363,93 @@ async fn oci_layout_catalog_is_read_filtered_and_rebuilt() {
     assert!(e.contains("/nonexistent/layout") && e.contains("index.json"), "{e}");
 }
 
+/// Two `oci://` catalogs in folders of the same name (`a/foo-catalog`, `b/foo-catalog`) get
+/// their own `catalogs/oci/foo-catalog-<fnv of the path>/…` folders in the set, each source is
+/// read from its own layout, and each is rebuilt with its own bundles; the same plan twice
+/// gives the same folders. Two layouts that would be rebuilt to one target are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn same_named_oci_layouts_stay_apart_in_the_set() {
+    let (src, dst) = (registry(), registry());
+    let h = src.host();
+    publish_bundle(&src, "0.1.0", 40).await;
+    publish_bundle(&src, "0.2.0", 42).await;
+    let root = tempfile::tempdir().unwrap();
+    let mut dirs = Vec::new();
+    for (sub, versions) in [("a", &["0.1.0"][..]), ("b", &["0.1.0", "0.2.0"][..])] {
+        let tag = format!("v-{sub}");
+        push_catalog_image(&src, "ops/foo-catalog", &tag, &fbc(&h, versions), &BTreeMap::new(), &[]).await;
+        let dir = root.path().join(sub).join("foo-catalog");
+        ferry_testkit::save_oci_layout(&src, "ops/foo-catalog", &tag, &dir).await;
+        dirs.push(dir);
+    }
+    let meta = tempfile::tempdir().unwrap();
+    let yaml = |second_target: &str| {
+        format!(
+            "{}mirror:\n  operators:\n  - catalog: oci://{}\n    targetCatalog: ops/foo-a\n    targetTag: v1\n  - catalog: oci://{}\n    targetCatalog: {second_target}\n    targetTag: v1\n",
+            local_storage(Some(meta.path())),
+            dirs[0].display(),
+            dirs[1].display()
+        )
+    };
+    let cfg = isc(&yaml("ops/foo-b"));
+    let mut folders = Vec::new();
+    let d = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let out = tempfile::tempdir().unwrap();
+        let ws = tempfile::tempdir().unwrap();
+        run_m2d(&cfg, out.path(), &opts(ws.path())).await.unwrap();
+        let f: BTreeSet<String> = entries(out.path())
+            .into_iter()
+            .filter(|e| e.starts_with("catalogs/") && e.ends_with("/ferry-catalog.json"))
+            .collect();
+        folders.push(f);
+        if folders.len() == 2 {
+            break;
+        }
+        for e in std::fs::read_dir(out.path()).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::rename(&p, d.path().join(p.file_name().unwrap())).unwrap();
+        }
+        // The second plan must not see the first as an earlier sequence.
+        std::fs::remove_dir_all(meta.path()).unwrap();
+        std::fs::create_dir_all(meta.path()).unwrap();
+    }
+    assert_eq!(folders[0].len(), 2, "{:?}", folders[0]);
+    assert_eq!(folders[0], folders[1], "stable across runs");
+    for f in &folders[0] {
+        assert!(f.starts_with("catalogs/oci/foo-catalog-"), "{f}");
+    }
+    let wsi = tempfile::tempdir().unwrap();
+    let i = run_d2m(d.path(), &docker_dest(&dst, "mirror"), &opts(wsi.path()))
+        .await
+        .unwrap();
+    assert!(i.failed.is_empty(), "{:?}", i.failed);
+    let (a, _) = rebuilt_configs(&dst, "mirror/ops/foo-a", "v1").await;
+    let (b, _) = rebuilt_configs(&dst, "mirror/ops/foo-b", "v1").await;
+    assert!(a.contains("foo.v0.1.0") && !a.contains("foo.v0.2.0"), "{a}");
+    assert!(b.contains("foo.v0.2.0"), "{b}");
+
+    // Without targetCatalog both would be rebuilt under the folder's name: refused, naming both.
+    let clash = isc(&format!(
+        "{}mirror:\n  operators:\n  - catalog: oci://{}\n  - catalog: oci://{}\n",
+        local_storage(Some(meta.path())),
+        dirs[0].display(),
+        dirs[1].display()
+    ));
+    let ws = tempfile::tempdir().unwrap();
+    let e = run_m2d(&clash, root.path(), &opts(ws.path()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("foo-catalog")
+            && e.contains(&dirs[0].display().to_string())
+            && e.contains(&dirs[1].display().to_string())
+            && e.contains("targetCatalog"),
+        "{e}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_catalogs_are_refused_naming_the_catalog_and_package() {
     let src = registry();

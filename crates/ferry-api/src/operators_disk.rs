@@ -63,6 +63,26 @@ pub fn catalog_dir(source: &ferry_types::ImageRef) -> String {
     format!("catalogs/{}/{}/{leaf}", source.registry, source.repository)
 }
 
+/// The folder of a planned catalog in the set. An `oci://` catalog is named after its layout
+/// folder (`catalogs/oci/<folder>/…`), so two layouts in folders of the same name would share
+/// it: the folder name gets the FNV-32a of the layout's absolute path (`<folder>-<hex>`),
+/// unique per layout and the same on every run from that path.
+fn planned_dir(pc: &ferry_plan::operators::PlannedCatalog) -> String {
+    match &pc.oci_layout {
+        None => catalog_dir(&pc.source),
+        Some(root) => {
+            let abs = root.canonicalize().unwrap_or_else(|_| root.clone());
+            let mut r = pc.source.clone();
+            r.repository = format!(
+                "{}-{:x}",
+                r.repository,
+                ferry_catalog::images::fnv32a(&abs.to_string_lossy())
+            );
+            catalog_dir(&r)
+        }
+    }
+}
+
 /// What mirror-to-disk adds to a set for the plan's catalogs.
 #[derive(Default)]
 pub struct Staged {
@@ -75,13 +95,32 @@ pub struct Staged {
 /// Stage the catalogs of `plan` under `workspace` (the files must stay until the set is written).
 pub fn stage(plan: &Plan, workspace: &Path) -> Result<Staged> {
     let mut out = Staged::default();
+    // Two catalogs rebuilt to the same target would overwrite each other on import, and two
+    // in one folder would overwrite each other in the set: refused, naming both.
+    let mut targets: BTreeMap<String, &str> = BTreeMap::new();
+    let mut dirs: BTreeMap<String, &str> = BTreeMap::new();
+    for pc in &plan.catalogs {
+        let t = format!("{}:{}", pc.target_repo, pc.target_tag);
+        if let Some(first) = targets.insert(t.clone(), &pc.catalog) {
+            return Err(Error::InvalidConfig(format!(
+                "mirror.operators: catalogs {first} and {} would both be rebuilt as {t}; set targetCatalog (or targetName) and targetTag on one of them",
+                pc.catalog
+            )));
+        }
+        if let Some(first) = dirs.insert(planned_dir(pc), &pc.catalog) {
+            return Err(Error::InvalidConfig(format!(
+                "mirror.operators: catalog {} is listed twice ({first}); merge the two entries' packages into one",
+                pc.catalog
+            )));
+        }
+    }
     for pc in &plan.catalogs {
         let digest = pc
             .source
             .digest
             .clone()
             .ok_or_else(|| Error::Internal(format!("catalog {} was not pinned", pc.catalog)))?;
-        let dir = catalog_dir(&pc.source);
+        let dir = planned_dir(pc);
         let pointer = CatalogPointer {
             catalog: pc.catalog.clone(),
             image_pin: pc.source.exact(),
@@ -120,14 +159,13 @@ pub fn with_layouts<'a>(
     plan: &Plan,
     base: &'a dyn ferry_plan::SourceProvider,
 ) -> Result<impl Fn(&str) -> Arc<dyn ImageSource> + Send + Sync + 'a> {
-    let mut layouts = ferry_plan::oci_layout::OciLayouts::default();
+    let mut layouts = Vec::new();
     for pc in &plan.catalogs {
         if let Some(dir) = &pc.oci_layout {
-            let l = ferry_plan::oci_layout::OciLayout::open(&dir.to_string_lossy())?;
-            layouts.by_repo.insert(pc.source.repository.clone(), l);
+            layouts.push(ferry_plan::oci_layout::OciLayout::open(&dir.to_string_lossy())?);
         }
     }
-    let layouts: Arc<dyn ImageSource> = Arc::new(layouts);
+    let layouts: Arc<dyn ImageSource> = Arc::new(ByContent(layouts));
     Ok(move |host: &str| {
         if host == ferry_plan::oci_layout::OCI_REGISTRY {
             layouts.clone()
@@ -135,6 +173,56 @@ pub fn with_layouts<'a>(
             base.source(host)
         }
     })
+}
+
+/// The `oci://` catalogs of a plan as one source. Every request is by digest (catalogs are
+/// pinned) and served by the layout that holds that blob: routing by the planned repository
+/// (the folder name) sent two layouts of the same folder name to one of them.
+struct ByContent(Vec<ferry_plan::oci_layout::OciLayout>);
+
+impl ByContent {
+    fn holding(&self, reference: &str) -> Result<&ferry_plan::oci_layout::OciLayout> {
+        let hex = reference.strip_prefix("sha256:").unwrap_or(reference);
+        self.0
+            .iter()
+            .find(|l| l.root.join("blobs").join("sha256").join(hex).is_file())
+            .ok_or_else(|| Error::NotFound {
+                what: format!("{reference} in the oci:// catalogs of this plan"),
+                hint: Some("a layout changed since planning; plan again".into()),
+            })
+    }
+}
+
+/// The futures `#[async_trait]` makes of `ImageSource`'s methods (written out: this crate does
+/// not depend on the macro for one small impl).
+type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T>> + Send + 'a>>;
+
+impl ImageSource for ByContent {
+    fn describe(&self) -> String {
+        "OCI layouts".into()
+    }
+    fn get_manifest<'s, 'r, 'f, 'a>(&'s self, repo: &'r str, reference: &'f str) -> Boxed<'a, ferry_types::Manifest>
+    where
+        's: 'a,
+        'r: 'a,
+        'f: 'a,
+        Self: 'a,
+    {
+        Box::pin(async move { self.holding(reference)?.get_manifest(repo, reference).await })
+    }
+    fn get_blob<'s, 'r, 'd, 'a>(
+        &'s self,
+        repo: &'r str,
+        digest: &'d Digest,
+    ) -> Boxed<'a, (Option<u64>, ferry_types::BlobStream)>
+    where
+        's: 'a,
+        'r: 'a,
+        'd: 'a,
+        Self: 'a,
+    {
+        Box::pin(async move { self.holding(&digest.to_string())?.get_blob(repo, digest).await })
+    }
 }
 
 /// The catalogs a set carries.
