@@ -18,7 +18,12 @@ fn yaml_scalar(s: &str) -> String {
         .unwrap_or_else(|_| format!("{s:?}"))
 }
 
-/// The template text. It parses with [`crate::parse_str`] (tested).
+/// The template text: oc-mirror v1's `init` content (a release channel, a catalog with one
+/// package, an additional image) plus a helm chart (oc-mirror's own example: podinfo), every
+/// section one Ferry plans and mirrors in this build. It parses with [`crate::parse_str`] with
+/// no findings, and `ferry mirror --config … file://… --dry-run` plans it (tested in
+/// ferry-cli's `init_run` with every host served on loopback). One source for `ferry init` and
+/// the desktop app's "New from template".
 pub fn template(storage: TemplateStorage) -> String {
     let storage = match storage {
         TemplateStorage::Registry(url) => format!(
@@ -35,20 +40,31 @@ apiVersion: mirror.openshift.io/v1alpha2
 # Maximum size of one archive file, in GiB (default 500).
 archiveSize: 4
 {storage}mirror:
+  # OpenShift releases from the update graph (signatures verified), and the graph data image.
   platform:
     channels:
     - name: stable-4.16
       type: ocp
     graph: true
+  # An operator catalog filtered to the listed packages and channels (rebuilt on the target).
   operators:
   - catalog: registry.redhat.io/redhat/redhat-operator-index:v4.16
     packages:
     - name: serverless-operator
       channels:
       - name: stable
+  # Any other image, by tag or digest.
   additionalImages:
   - name: registry.redhat.io/ubi9/ubi:latest
-  helm: {{}}
+  # Helm charts from a repository (or local ones under helm.local); the images their values
+  # and templates name are mirrored too.
+  helm:
+    repositories:
+    - name: podinfo
+      url: https://stefanprodan.github.io/podinfo
+      charts:
+      - name: podinfo
+        version: 6.0.0
 "
     )
 }
