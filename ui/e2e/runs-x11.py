@@ -72,6 +72,26 @@ if not dpy:
     sys.exit("runs-x11.py: cannot open the X display (is DISPLAY set?)")
 root = x11.XDefaultRootWindow(dpy)
 
+x11.XGetWindowProperty.argtypes = [
+    ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_long, ctypes.c_long, ctypes.c_int, ctypes.c_ulong,
+    ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_ulong),
+    ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.c_void_p),
+]
+
+
+def net_wm_name(w):
+    """The UTF-8 title GTK sets (_NET_WM_NAME); WM_NAME is compound text for a non-Latin-1 title."""
+    t, f, n, after, prop = ctypes.c_ulong(), ctypes.c_int(), ctypes.c_ulong(), ctypes.c_ulong(), ctypes.c_void_p()
+    utf8 = x11.XInternAtom(dpy, b"UTF8_STRING", 0)
+    ok = x11.XGetWindowProperty(dpy, w, x11.XInternAtom(dpy, b"_NET_WM_NAME", 0), 0, 4096, 0, utf8,
+                                ctypes.byref(t), ctypes.byref(f), ctypes.byref(n), ctypes.byref(after), ctypes.byref(prop))
+    if ok != 0 or not prop.value or t.value != utf8:
+        return None
+    value = ctypes.string_at(prop.value, n.value).decode("utf-8", "replace")
+    x11.XFree(prop)
+    return value
+
+
 if sys.argv[1:] == ["list"]:
     r, p, n = ctypes.c_ulong(), ctypes.c_ulong(), ctypes.c_uint()
     kids = ctypes.POINTER(ctypes.c_ulong)()
@@ -81,9 +101,11 @@ if sys.argv[1:] == ["list"]:
         attrs = XWindowAttributes()
         if not x11.XGetWindowAttributes(dpy, w, ctypes.byref(attrs)) or attrs.map_state != IS_VIEWABLE:
             continue
-        name = ctypes.c_char_p()
-        x11.XFetchName(dpy, w, ctypes.byref(name))
-        title = name.value.decode("utf-8", "replace") if name.value else ""
+        title = net_wm_name(w)
+        if title is None:
+            name = ctypes.c_char_p()
+            x11.XFetchName(dpy, w, ctypes.byref(name))
+            title = name.value.decode("latin-1") if name.value else ""
         print(json.dumps({"id": w, "name": title}))
 elif len(sys.argv) == 3 and sys.argv[1] == "close":
     win = int(sys.argv[2], 0)
