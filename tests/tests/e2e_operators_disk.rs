@@ -350,9 +350,31 @@ async fn oci_layout_catalog_is_read_filtered_and_rebuilt() {
     let r = run_m2d(&cfg, d.path(), &opts(ws.path())).await.unwrap();
     assert_eq!(r.images, 3);
     let dest = docker_dest(&dst, "mirror");
+    // The dry run lists the catalog it would rebuild, and pushes nothing.
+    let wsd = tempfile::tempdir().unwrap();
+    let dry = run_d2m(
+        d.path(),
+        &dest,
+        &DiskOptions {
+            dry_run: true,
+            ..opts(wsd.path())
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        dry.would_rebuild,
+        [format!(
+            "oci://{} -> {}/mirror/ops/foo-from-oci:v1",
+            dir.display(),
+            dst.host()
+        )]
+    );
+    assert!(get_manifest(&dst, "mirror/ops/foo-from-oci", "v1").await.is_none());
     let wsi = tempfile::tempdir().unwrap();
     let i = run_d2m(d.path(), &dest, &opts(wsi.path())).await.unwrap();
     assert!(i.failed.is_empty(), "{:?}", i.failed);
+    assert!(i.would_rebuild.is_empty());
     let (configs, _) = rebuilt_configs(&dst, "mirror/ops/foo-from-oci", "v1").await;
     assert!(configs.contains("foo.v0.1.0") && configs.contains(&format!("{h}/ops/foo-bundle@sha256:")));
     assert!(i.results_dir.join("catalogSource-foo-from-oci.yaml").is_file());

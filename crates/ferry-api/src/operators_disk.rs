@@ -240,6 +240,30 @@ pub fn pointers(set: &ArchiveSet) -> Result<Vec<(String, CatalogPointer)>> {
     Ok(out)
 }
 
+/// What a dry-run import would rebuild: `<catalog> -> <registry>/<prefix><repo>:<tag>` for
+/// every catalog of the set whose source index image the set carries (the others are skipped
+/// on import too, with a warning), sorted. A set whose pointers cannot be read lists none and
+/// says so in the log; the real import then fails on them, naming the file.
+pub fn would_rebuild(set: &ArchiveSet, registry: &str, prefix: &str) -> Vec<String> {
+    let ptrs = match pointers(set) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "dry run: the set's catalog pointers cannot be read");
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<String> = ptrs
+        .iter()
+        .filter(|(_, p)| {
+            set.resolve(&format!("v2/{}/manifests/{}", p.archive_repo, p.archive_digest))
+                .is_some()
+        })
+        .map(|(_, p)| format!("{} -> {registry}/{prefix}{}:{}", p.catalog, p.target_repo, p.target_tag))
+        .collect();
+    out.sort();
+    out
+}
+
 /// Whether an association is a catalog's source index image (top or child) in this set.
 pub fn is_catalog_source(a: &ferry_metadata::Association) -> bool {
     a.kind == ImageKind::OperatorCatalog

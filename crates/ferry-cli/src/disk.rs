@@ -129,6 +129,15 @@ pub fn print_import_report(r: &ImportReport) -> anyhow::Result<()> {
         for d in &r.would_push {
             println!("  {d}");
         }
+        if !r.would_rebuild.is_empty() {
+            println!(
+                "then would rebuild {} operator catalog(s) from the set and push them:",
+                r.would_rebuild.len()
+            );
+            for c in &r.would_rebuild {
+                println!("  {c}");
+            }
+        }
         println!("mapping written to {}", r.results_dir.join("mapping.txt").display());
         return partial(&r.failed, "plan");
     }

@@ -81,6 +81,10 @@ pub struct ImportReport {
     pub would_push: Vec<String>,
     /// Bytes of this set's blobs a dry run would send (at most; blobs the target holds are skipped).
     pub would_push_bytes: u64,
+    /// Operator catalogs a dry run would rebuild from the set and push after every image:
+    /// `<catalog as written> -> <registry>/<ns>/<repo>:<tag>` (sorted); empty for a real run.
+    #[serde(default)]
+    pub would_rebuild: Vec<String>,
     pub verify: Option<VerifyReport>,
     /// Digest of the pushed `<ns>/oc-mirror:<uid>` metadata image (None for single-use sets
     /// and dry runs).
