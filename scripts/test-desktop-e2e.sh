@@ -18,13 +18,13 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked
-if [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
-  (cd ui && npm ci --no-audit --no-fund)
-fi
+. scripts/lib/cargo-set.sh
 
 echo "== desktop e2e: build the UI and the app"
-(cd ui && npm run build --silent)
-cargo build -p ferry-desktop --features custom-protocol
+build_ui
+# --all-targets with the test run's selection: after scripts/test.sh's nextest run this compiles
+# nothing (a narrower `-p ferry-desktop` build resolved other features and rebuilt ~480 units).
+cargo build "${CARGO_SET[@]}" --all-targets
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 APP="$TARGET_DIR/debug/ferry-desktop"
 

@@ -13,20 +13,27 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/data" "$tmp/runtime" "$tmp/config"
 chmod 700 "$tmp/runtime"
 
-# Build first, outside the wrappers, so a slow compile never races the keyring daemon.
-cargo test -p ferry-auth --test secret_service --test keyutils --no-run
-cargo test -p ferry-cli --test auth_cli --no-run
+. scripts/lib/cargo-set.sh
+# Build first, outside the wrappers, so a slow compile never races the keyring daemon. The same
+# selection as the main test run, so nothing is compiled again (see cargo-set.sh).
+cargo nextest run "${CARGO_SET[@]}" --no-run
+# t <test binary>: runs one test binary (exported for the wrappers' child shells, which cannot
+# inherit the array).
+export CARGO_SET_STR="${CARGO_SET[*]}"
+t() { cargo nextest run $CARGO_SET_STR --no-capture --no-tests=fail -E "binary(=$1)"; }
+export -f t
 
 echo "== Secret Service (gnome-keyring under dbus-run-session)"
 XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/runtime" XDG_CONFIG_HOME="$tmp/config" \
-  dbus-run-session -- sh -c '
+  dbus-run-session -- bash -c '
+    set -e
     eval "$(printf ferry-test-pw | gnome-keyring-daemon --unlock --components=secrets)"
     export GNOME_KEYRING_CONTROL
-    cargo test -p ferry-auth --test secret_service -- --nocapture
-    FERRY_TEST_KEYRING=secret-service cargo test -p ferry-cli --test auth_cli -- --nocapture'
+    t secret_service
+    FERRY_TEST_KEYRING=secret-service t auth_cli'
 
 echo "== kernel keyutils (under keyctl session)"
-XDG_CONFIG_HOME="$tmp/config" keyctl session - cargo test -p ferry-auth --test keyutils -- --nocapture
+XDG_CONFIG_HOME="$tmp/config" keyctl session - bash -c 't keyutils'
 
 echo "== ferry login/logout/auth CLI, one process per command, secrets in keyutils (under keyctl session)"
-XDG_CONFIG_HOME="$tmp/config" keyctl session - cargo test -p ferry-cli --test auth_cli -- --nocapture
+XDG_CONFIG_HOME="$tmp/config" keyctl session - bash -c 't auth_cli'

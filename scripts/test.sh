@@ -8,17 +8,21 @@ export CARGO_TERM_COLOR=never
 start=$(date +%s)
 
 ./scripts/setup.sh
+. scripts/lib/cargo-set.sh
+
+echo "== build the UI (the app bundles it; every cargo command below builds the app too)"
+build_ui
 
 echo "== format and lints"
 cargo fmt --all -- --check
-cargo clippy --all-targets -- -D warnings
+cargo clippy "${CARGO_SET[@]}" --all-targets -- -D warnings
 
 echo "== engine and CLI tests (real docker-registry on loopback)"
 # cargo-nextest runs every test in a process of its own: tests that set process-wide state
 # (config folders, the environment) or measure this process's I/O cannot disturb each other.
 # Doc tests are not run by nextest, so cargo runs them after.
-cargo nextest run --no-fail-fast --failure-output final
-cargo test --doc
+cargo nextest run "${CARGO_SET[@]}" --no-fail-fast --failure-output final
+cargo test "${CARGO_SET[@]}" --doc
 
 # Every suite runs, always: a missing or non-executable script is a failure, never a silent skip
 # (a CI run must not pass without the keyring, UI and desktop tests).
@@ -27,7 +31,7 @@ for extra in scripts/test-keyring.sh scripts/test-ui.sh scripts/test-desktop-e2e
     echo "error: $extra is missing; every suite must run (restore it from git)" >&2
     exit 1
   fi
-  echo "== $extra"
+  echo "== $extra ($(( $(date +%s) - start ))s so far)"
   bash "$extra"
 done
 
