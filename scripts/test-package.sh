@@ -27,7 +27,8 @@ command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked
 
 VERSION=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"]=="ferry-desktop"))')
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-newest() { ls -t "$TARGET_DIR"/release/bundle/"$1" "$TARGET_DIR"/debug/bundle/"$1" 2>/dev/null | head -1 || true; }
+# $1 is a glob (left unquoted so it expands).
+newest() { ls -t "$TARGET_DIR"/release/bundle/$1 "$TARGET_DIR"/debug/bundle/$1 2>/dev/null | head -1 || true; }
 DEB=${1:-}
 RPM=${2:-}
 if [ -z "$DEB" ]; then
