@@ -4,9 +4,8 @@
 //! name, and the errors the editor shows.
 
 use ferry_api::helm_browse;
-use ferry_testkit::httpd::{Httpd, Request, Response};
-use std::collections::HashMap;
-use std::sync::Arc;
+use ferry_testkit::httpd::Httpd;
+use std::collections::BTreeMap;
 
 const REPO: &str = "helm/oc-mirror/tests/unit/testdata/helm-data";
 
@@ -19,7 +18,7 @@ fn config_dir() -> tempfile::TempDir {
 
 /// `/sbo/index.yaml` (the real index) and the real archives it names; 404 otherwise.
 async fn repo(base: &std::path::Path) -> Httpd {
-    let mut files: HashMap<String, Vec<u8>> = HashMap::new();
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let idx = base.join("indexes/redhat-developer.github.io/service-binding-operator-helm-chart/index.yaml");
     files.insert("/sbo/index.yaml".into(), std::fs::read(idx).unwrap());
     files.insert("/bad/index.yaml".into(), b"entries: [: nope".to_vec());
@@ -30,17 +29,7 @@ async fn repo(base: &std::path::Path) -> Httpd {
             files.insert(format!("/sbo/{n}"), std::fs::read(&p).unwrap());
         }
     }
-    let files = Arc::new(files);
-    Httpd::start(move |r: Request| {
-        let files = files.clone();
-        async move {
-            match files.get(&r.target) {
-                Some(b) => Response::bytes(200, b.clone()),
-                None => Response::new(404, "not found"),
-            }
-        }
-    })
-    .await
+    Httpd::serve_files(files).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

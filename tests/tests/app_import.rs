@@ -205,27 +205,18 @@ async fn the_check_and_the_import_read_the_media_once_with_per_part_progress() {
 
 /// A chart repository serving the real podinfo 6.0.0 chart (`/charts/index.yaml` and the archive).
 async fn podinfo_repo(tgz: &Path) -> ferry_testkit::httpd::Httpd {
-    use ferry_testkit::httpd::{Httpd, Response};
+    use ferry_testkit::httpd::Httpd;
     let archive = std::fs::read(tgz).unwrap();
     let digest = ferry_types::Digest::of(&archive).to_string();
     let index = format!(
         "apiVersion: v1\nentries:\n  podinfo:\n  - name: podinfo\n    version: 6.0.0\n    digest: {}\n    urls:\n    - podinfo-6.0.0.tgz\n",
         digest.trim_start_matches("sha256:")
     );
-    let files: Arc<BTreeMap<String, Vec<u8>>> = Arc::new(BTreeMap::from([
+    let files = BTreeMap::from([
         ("/charts/index.yaml".to_string(), index.into_bytes()),
         ("/charts/podinfo-6.0.0.tgz".to_string(), archive),
-    ]));
-    Httpd::start(move |r: ferry_testkit::httpd::Request| {
-        let files = files.clone();
-        async move {
-            match files.get(&r.target) {
-                Some(b) => Response::bytes(200, b.clone()),
-                None => Response::new(404, "not found"),
-            }
-        }
-    })
-    .await
+    ]);
+    Httpd::serve_files(files).await
 }
 
 /// The app's plan and export work in the app's workspace (`<data>/workspace`), never in the

@@ -54,6 +54,21 @@ pub struct Httpd {
 }
 
 impl Httpd {
+    /// A static file server: each request target (path) answers its bytes, anything else 404.
+    pub async fn serve_files(files: std::collections::BTreeMap<String, Vec<u8>>) -> Httpd {
+        let files = Arc::new(files);
+        Httpd::start(move |r: Request| {
+            let files = files.clone();
+            async move {
+                match files.get(&r.target) {
+                    Some(b) => Response::bytes(200, b.clone()),
+                    None => Response::new(404, "not found"),
+                }
+            }
+        })
+        .await
+    }
+
     pub async fn start<F, Fut>(handler: F) -> Httpd
     where
         F: Fn(Request) -> Fut + Send + Sync + 'static,

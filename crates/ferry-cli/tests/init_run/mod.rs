@@ -7,7 +7,7 @@
 //! repository. The plan must hold every section's images in `mapping.txt`, and write no part.
 
 use super::common::{text, FERRY};
-use ferry_testkit::httpd::{Httpd, Request, Response};
+use ferry_testkit::httpd::Httpd;
 use ferry_testkit::release::{
     graph_server, push_components, push_release, sign_release, signature_server, test_key, Nodes, Sigs,
 };
@@ -63,20 +63,11 @@ async fn chart_repo(archive: Vec<u8>) -> Httpd {
         "apiVersion: v1\nentries:\n  podinfo:\n  - name: podinfo\n    version: 6.0.0\n    digest: {}\n    urls:\n    - podinfo-6.0.0.tgz\n",
         digest.trim_start_matches("sha256:")
     );
-    let files = Arc::new(BTreeMap::from([
+    let files = BTreeMap::from([
         ("/podinfo/index.yaml".to_string(), index.into_bytes()),
         ("/podinfo/podinfo-6.0.0.tgz".to_string(), archive),
-    ]));
-    Httpd::start(move |r: Request| {
-        let files = files.clone();
-        async move {
-            match files.get(&r.target) {
-                Some(b) => Response::bytes(200, b.clone()),
-                None => Response::new(404, "not found"),
-            }
-        }
-    })
-    .await
+    ]);
+    Httpd::serve_files(files).await
 }
 
 /// The catalog's FBC: serverless-operator, channel stable, one bundle with one related image.
