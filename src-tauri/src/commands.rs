@@ -204,7 +204,7 @@ pub fn cancel_job(jobs: State<'_, Arc<Jobs>>, job_id: String) -> bool {
 
 #[tauri::command]
 pub async fn verify_media(folder: String) -> CmdResult<MediaReport> {
-    blocking(move || wf::verify_media(&PathBuf::from(folder))).await
+    blocking(move || ferry_api::app_media::verify_media(&PathBuf::from(folder))).await
 }
 
 #[tauri::command]

@@ -197,7 +197,7 @@ async fn the_check_and_the_import_read_the_media_once_with_per_part_progress() {
         );
         // And the full verify on its own really reads it all (the counter is live).
         let b = bytes_read().unwrap();
-        wf::verify_media(dir.path()).unwrap();
+        ferry_api::app_media::verify_media(dir.path()).unwrap();
         let full = bytes_read().unwrap() - b;
         assert!(full >= set_size, "verify read {full} of {set_size}");
     }

@@ -3,11 +3,11 @@
 //! parts), never the blobs: the import itself checks each part's hash and every entry's digest
 //! while it streams the blobs to the target (see [`crate::disk::d2m`]), so checking and then
 //! importing reads the media once. The full read-everything check stays available on its own
-//! ([`crate::app_workflows::verify_media`], `ferry verify`), but the app never chains it before
+//! ([`verify_media`], `ferry verify`), but the app never chains it before
 //! an import.
 
 use crate::wire::{MediaPart, MediaReport};
-use ferry_types::Result;
+use ferry_types::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -48,7 +48,64 @@ pub fn check_media(folder: &Path) -> Result<MediaReport> {
             checksum_ok: None,
         });
     }
-    for name in listed.keys().filter(|n| !set.parts.iter().any(|p| &p.name == *n)) {
+    Ok(finish(folder, &set, &desc, listed.keys(), parts, problems))
+}
+
+/// The full check (`ferry verify`'s): what the import screen shows before pushing when asked
+/// to read everything: the set's sequence, parts and images, and every problem (a missing or
+/// damaged part) with what to do about it. Per part, `present` says whether the file is there
+/// and `checksum_ok` what its check found: `Some` only for a part whose hash the set's
+/// integrity list records and that was compared, `None` ("not checked") for a part with no
+/// listed hash or one that is missing.
+pub fn verify_media(folder: &Path) -> Result<MediaReport> {
+    let set = ferry_archive::ArchiveSet::open(folder)?;
+    let desc = ferry_archive::describe_set(&set);
+    let listed: BTreeMap<String, Option<String>> = set
+        .parts_list
+        .as_ref()
+        .map(|l| l.parts.iter().map(|p| (p.name.clone(), p.sha256.clone())).collect())
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    let verified = match crate::disk::verify(folder) {
+        Ok(_) => true,
+        Err(e) => {
+            problems.push(format!(
+                "{e}. Copy the part again from the export media into {}, or pick the folder that holds every part",
+                folder.display()
+            ));
+            false
+        }
+    };
+    let mut parts: Vec<MediaPart> = Vec::new();
+    for p in &set.parts {
+        let checksum_ok = match listed.get(&p.name).cloned().flatten() {
+            None => None,
+            // The full check passed, and it compares every listed part hash.
+            Some(_) if verified => Some(true),
+            // It failed somewhere: find out which parts are the damaged ones.
+            Some(want) => Some(file_sha256(&p.path)? == want),
+        };
+        parts.push(MediaPart {
+            name: p.name.clone(),
+            bytes: p.size,
+            present: true,
+            checksum_ok,
+        });
+    }
+    Ok(finish(folder, &set, &desc, listed.keys(), parts, problems))
+}
+
+/// The end both checks share: every part the parts list names that the folder lacks is added
+/// as absent (with the fix in `problems`), parts sorted by name.
+fn finish<'a>(
+    folder: &Path,
+    set: &ferry_archive::ArchiveSet,
+    desc: &ferry_archive::Description,
+    listed: impl Iterator<Item = &'a String>,
+    mut parts: Vec<MediaPart>,
+    mut problems: Vec<String>,
+) -> MediaReport {
+    for name in listed.filter(|n| !set.parts.iter().any(|p| &p.name == *n)) {
         problems.push(format!(
             "{name} is missing from {}: copy it from the export media",
             folder.display()
@@ -61,13 +118,29 @@ pub fn check_media(folder: &Path) -> Result<MediaReport> {
         });
     }
     parts.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(MediaReport {
+    MediaReport {
         folder: folder.display().to_string(),
         sequence: desc.sequence,
         parts,
         images: desc.images.iter().map(|i| format!("{}:{}", i.name, i.tag)).collect(),
         problems,
-    })
+    }
+}
+
+/// `sha256:<hex>` of a file, streamed.
+fn file_sha256(path: &Path) -> Result<String> {
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
+    let mut h = ferry_types::Sha256Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(path.display(), e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finish().to_string())
 }
 
 /// The report for a folder whose one sidecar parts list (`mirror_seq<N>.parts.json`, written

@@ -6,8 +6,8 @@ use crate::disk::GIB;
 use crate::mirror::{ImageSelection, MirrorOptions};
 use crate::run_options::RunOptions;
 use crate::wire::{
-    self, BlockedImage, Diagnostic, JobKind, JobSummary, MediaPart, MediaReport, PartInfo, PlanGroup, PlanImage,
-    PlanSummary, RegistryLogin, Severity, SourceKind, TrustSettings,
+    self, BlockedImage, Diagnostic, JobKind, JobSummary, PartInfo, PlanGroup, PlanImage, PlanSummary, RegistryLogin,
+    Severity, SourceKind, TrustSettings,
 };
 use ferry_copy::{CancellationToken, ProgressSink};
 use ferry_types::{Destination, Error, ImageKind, ImageSource, Result};
@@ -279,85 +279,6 @@ pub async fn export(
             .collect(),
         results_dir: None,
     })
-}
-
-/// What the import screen shows before pushing: the set's sequence, parts and images, and
-/// every problem (a missing or damaged part) with what to do about it. Per part, `present`
-/// says whether the file is there and `checksum_ok` what its check found: `Some` only for a
-/// part whose hash the set's integrity list records and that was compared, `None` ("not
-/// checked") for a part with no listed hash or one that is missing.
-pub fn verify_media(folder: &Path) -> Result<MediaReport> {
-    let desc = crate::disk::describe(folder)?;
-    let set = ferry_archive::ArchiveSet::open(folder)?;
-    let listed: std::collections::BTreeMap<String, Option<String>> = set
-        .parts_list
-        .as_ref()
-        .map(|l| l.parts.iter().map(|p| (p.name.clone(), p.sha256.clone())).collect())
-        .unwrap_or_default();
-    let mut problems = Vec::new();
-    let verified = match crate::disk::verify(folder) {
-        Ok(_) => true,
-        Err(e) => {
-            problems.push(format!(
-                "{e}. Copy the part again from the export media into {}, or pick the folder that holds every part",
-                folder.display()
-            ));
-            false
-        }
-    };
-    let mut parts: Vec<MediaPart> = Vec::new();
-    for p in &set.parts {
-        let expected = listed.get(&p.name).cloned().flatten();
-        let checksum_ok = match &expected {
-            None => None,
-            // The full check passed, and it compares every listed part hash.
-            Some(_) if verified => Some(true),
-            // It failed somewhere: find out which parts are the damaged ones.
-            Some(want) => Some(&file_sha256(&p.path)? == want),
-        };
-        parts.push(MediaPart {
-            name: p.name.clone(),
-            bytes: p.size,
-            present: true,
-            checksum_ok,
-        });
-    }
-    for (name, _) in listed.iter().filter(|(n, _)| !set.parts.iter().any(|p| &p.name == *n)) {
-        problems.push(format!(
-            "{name} is missing from {}: copy it from the export media",
-            folder.display()
-        ));
-        parts.push(MediaPart {
-            name: name.clone(),
-            bytes: 0,
-            present: false,
-            checksum_ok: None,
-        });
-    }
-    parts.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(MediaReport {
-        folder: folder.display().to_string(),
-        sequence: desc.sequence,
-        parts,
-        images: desc.images.iter().map(|i| format!("{}:{}", i.name, i.tag)).collect(),
-        problems,
-    })
-}
-
-/// `sha256:<hex>` of a file, streamed.
-fn file_sha256(path: &Path) -> Result<String> {
-    use std::io::Read as _;
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
-    let mut h = ferry_types::Sha256Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io(path.display(), e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finish().to_string())
 }
 
 /// Disk-to-mirror from `folder` into `registry`.
