@@ -83,12 +83,38 @@ pub fn operator_image_tag(as_written: &str, parsed: &ImageRef) -> String {
 /// 4.13+ `GetUniqueName`: `targetCatalog` replaces the whole `namespace/name` path (and wins over
 /// `targetName`); `targetName` replaces only the last component; `targetTag` replaces the tag.
 /// A source without a tag gets the first 6 hex characters of its digest as the tag.
+///
+/// `targetCatalog` may carry a `:tag` (`ns/name:tag`): `GetUniqueName` appends the tag to
+/// whatever targetCatalog holds, so oc-mirror's own e2e configuration
+/// (`imageset-config-oci-mirror.yaml`) names the tag that way. It is honoured as the tag;
+/// with `targetTag` as well oc-mirror would build a reference with two tags, so that is refused.
 pub fn catalog_target(
     source: &ImageRef,
     target_catalog: Option<&str>,
     target_name: Option<&str>,
     target_tag: Option<&str>,
 ) -> Result<(String, String), CatalogError> {
+    let (target_catalog, target_tag) = match target_catalog.and_then(|tc| tc.rsplit_once(':')) {
+        Some((repo, tag)) if !tag.contains('/') => {
+            if let Some(tt) = target_tag {
+                return Err(CatalogError::Config(format!(
+                    "targetCatalog {:?} carries the tag {tag:?} and targetTag is {tt:?}: keep one (targetTag)",
+                    target_catalog.unwrap_or_default()
+                )));
+            }
+            let ok = tag.len() <= 128
+                && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                && tag.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            if !ok {
+                return Err(CatalogError::Config(format!(
+                    "targetCatalog {:?}: {tag:?} is not a valid tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')",
+                    target_catalog.unwrap_or_default()
+                )));
+            }
+            (Some(repo), Some(tag))
+        }
+        _ => (target_catalog, target_tag),
+    };
     let repo = match (target_catalog, target_name) {
         (Some(tc), _) => {
             validate_target_catalog(tc)?;
@@ -235,6 +261,20 @@ mod tests {
         );
         assert!(catalog_target(&src, Some("Bad/Name"), None, None).is_err());
         assert!(catalog_target(&src, Some("a//b"), None, None).is_err());
+        // A tag on targetCatalog (oc-mirror's e2e oci-mirror configuration) is the tag; with
+        // targetTag as well it is refused, naming both.
+        assert_eq!(
+            catalog_target(&src, Some("redhatgov/oc-mirror-dev:test-catalog-latest"), None, None).unwrap(),
+            ("redhatgov/oc-mirror-dev".into(), "test-catalog-latest".into())
+        );
+        let e = catalog_target(&src, Some("ns/cat:v1"), None, Some("v2"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"v1\"") && e.contains("\"v2\"") && e.contains("targetTag"),
+            "{e}"
+        );
+        assert!(catalog_target(&src, Some("ns/cat:"), None, None).is_err());
         let dig =
             ImageRef::parse("quay.io/ns/cat@sha256:abcdef0000000000000000000000000000000000000000000000000000000000")
                 .unwrap();
