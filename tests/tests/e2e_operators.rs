@@ -5,6 +5,10 @@
 //! operators must yield the bundles oc-mirror's e2e suite (`v1/test/e2e/testcases.sh`,
 //! `check_bundles`) expects.
 
+mod e2e_operators_oc_mirror;
+mod e2e_support;
+mod release_support;
+
 use ferry_api::registry::{build_client, RegistrySettings};
 use ferry_plan::operators::plan_operators;
 use ferry_plan::{BlockList, PlanPolicy};
@@ -46,6 +50,11 @@ const CASES: &[(&str, &str)] = &[
     ("imageset-config-filter-range.yaml", "foo.v0.2.0 foo.v0.3.0"),
     ("imageset-config-filter-max.yaml", "foo.v0.1.0 foo.v0.2.0 foo.v0.3.0"),
     ("imageset-config-skip-deps.yaml", "bar.v1.0.0 baz.v1.1.0 foo.v0.3.1"),
+    // No test case of oc-mirror's current e2e suite runs it: it was the first step of the
+    // removed `--oci-feature-action=copy` flow (catalog copied to an OCI layout, oc-mirror PR
+    // #557). Its selection over the registry catalog is what the later oci-mirror step
+    // checked (baz.v1.0.1); an `oci://` destination is refused (see README).
+    ("imageset-config-oci-copy.yaml", "baz.v1.0.1"),
     (
         "imageset-config-filter-multi.yaml",
         "bar.v0.1.0 bar.v0.2.0 bar.v1.0.0 baz.v1.0.1 baz.v1.1.0 foo.v0.1.0 foo.v0.2.0 foo.v0.3.0 foo.v0.3.1",

@@ -17,6 +17,7 @@
 //! The harness never uses ferry-registry: it pushes and reads with its own plain HTTP calls.
 
 mod catalog;
+mod catalog_read;
 pub mod counting;
 mod fixtures;
 pub mod httpd;
@@ -28,6 +29,7 @@ mod server;
 pub use catalog::{
     catalog_image_refs, push_catalog_image, rewrite_catalog_images, save_oci_layout, PushedCatalog, CONFIGS_LABEL,
 };
+pub use catalog_read::{bundle_names, catalog_index_json, fbc_folder};
 pub use fixtures::{fixture, fixtures};
 
 pub use image::{
