@@ -10,6 +10,9 @@ import {
   AlertActionLink,
   AlertGroup,
   Button,
+  ClipboardCopy,
+  ClipboardCopyVariant,
+  Content,
   DescriptionList,
   DescriptionListDescription,
   DescriptionListGroup,
@@ -28,6 +31,7 @@ import {
   TextInput,
 } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
+import type { PartInfo } from "./bindings/PartInfo";
 import { api, Channel, FerryError, toFerryError } from "./lib/ipc";
 import { formatBytes, formatDuration } from "./lib/format";
 import type { JobEvent } from "./bindings/JobEvent";
@@ -313,6 +317,42 @@ export function Digest({ value }: { value: string }) {
         {copied ? "Copied" : "Copy"}
       </Button>
     </span>
+  );
+}
+
+/** The parts an export wrote (name, size, digest) and their checksum list in `sha256sum` form, so
+ * the copy can be checked on the other side of the gap (`sha256sum -c`). */
+export function PartsWritten({ parts, testId }: { parts: PartInfo[]; testId?: string }) {
+  const checksums = parts.map((p) => `${p.sha256.replace(/^sha256:/, "")}  ${p.name}`).join("\n");
+  return (
+    <>
+      <Table aria-label="Parts written" variant="compact" data-testid={testId}>
+        <Thead>
+          <Tr>
+            <Th>Part</Th>
+            <Th>Size</Th>
+            <Th>SHA-256</Th>
+          </Tr>
+        </Thead>
+        <Tbody>
+          {parts.map((p) => (
+            <Tr key={p.name}>
+              <Td className="ferry-mono">{p.name}</Td>
+              <Td>{formatBytes(p.bytes)}</Td>
+              <Td>
+                <Digest value={p.sha256} />
+              </Td>
+            </Tr>
+          ))}
+        </Tbody>
+      </Table>
+      <Content component="p" style={{ marginTop: "1rem" }}>
+        Checksum list (sha256sum format, to check the copy on the other side):
+      </Content>
+      <ClipboardCopy isReadOnly isCode variant={ClipboardCopyVariant.expansion} hoverTip="Copy" clickTip="Copied">
+        {checksums}
+      </ClipboardCopy>
+    </>
   );
 }
 

@@ -5,16 +5,14 @@ import {
   ActionGroup,
   Alert,
   Button,
-  ClipboardCopy,
-  ClipboardCopyVariant,
   Form,
   PageSection,
   Title,
 } from "@patternfly/react-core";
-import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { api, FerryError, toFerryError } from "../lib/ipc";
 import { formatBytes, formatDuration } from "../lib/format";
-import { ErrorAlert, FolderPicker, JobProgressView, pickFolder, useJob } from "../components";
+import { ErrorAlert, FolderPicker, JobProgressView, PartsWritten, pickFolder, useJob } from "../components";
+import { plural } from "../lib/plural";
 import { useAppState } from "../state";
 import type { PlanSummary } from "../bindings/PlanSummary";
 import type { HistoryEntry } from "../bindings/HistoryEntry";
@@ -52,7 +50,6 @@ export function ExportScreen() {
   const pickAnother = () => pickFolder("Export folder").then((p) => p && choose(p)).catch(setCheckError);
   const s = job.summary;
   // sha256sum -c wants bare hex digests.
-  const checksums = s ? s.parts.map((p) => `${p.sha256.replace(/^sha256:/, "")}  ${p.name}`).join("\n") : "";
 
   return (
     <PageSection>
@@ -104,7 +101,7 @@ export function ExportScreen() {
           variant={space.fits ? "success" : "danger"}
           title={
             space.fits
-              ? `${formatBytes(space.destination.freeBytes)} free; the export needs ${formatBytes(space.totalBytes)} in ${space.parts} part(s)`
+              ? `${formatBytes(space.destination.freeBytes)} free; the export needs ${formatBytes(space.totalBytes)} in ${plural(space.parts, "part")}`
               : `Not enough room on ${space.destination.path}: needs ${formatBytes(space.totalBytes)}, ${formatBytes(space.destination.freeBytes)} free`
           }
           actionLinks={!space.fits ? <Button variant="link" isInline onClick={pickAnother}>Pick another folder</Button> : undefined}
@@ -130,32 +127,9 @@ export function ExportScreen() {
           <Alert
             variant={s.failed.length ? "warning" : "success"}
             isInline
-            title={`Export finished${s.sequence !== null ? ` (sequence ${s.sequence})` : ""}: ${s.imagesCopied} images copied, ${s.imagesUpToDate} already there, ${s.failed.length} failed, ${formatBytes(s.bytes)} in ${formatDuration(s.elapsedSecs)}`}
+            title={`Export finished${s.sequence !== null ? ` (sequence ${s.sequence})` : ""}: ${plural(s.imagesCopied, "image")} copied, ${s.imagesUpToDate} already there, ${s.failed.length} failed, ${formatBytes(s.bytes)} in ${formatDuration(s.elapsedSecs)}`}
           />
-          <Table aria-label="Parts written" variant="compact">
-            <Thead>
-              <Tr>
-                <Th>Part</Th>
-                <Th>Size</Th>
-                <Th>SHA-256</Th>
-              </Tr>
-            </Thead>
-            <Tbody>
-              {s.parts.map((p) => (
-                <Tr key={p.name}>
-                  <Td className="ferry-mono">{p.name}</Td>
-                  <Td>{formatBytes(p.bytes)}</Td>
-                  <Td className="ferry-mono">{p.sha256}</Td>
-                </Tr>
-              ))}
-            </Tbody>
-          </Table>
-          <Title headingLevel="h3" style={{ marginTop: "1rem" }}>
-            Checksum list (sha256sum format)
-          </Title>
-          <ClipboardCopy isReadOnly isCode variant={ClipboardCopyVariant.expansion} hoverTip="Copy" clickTip="Copied">
-            {checksums}
-          </ClipboardCopy>
+          <PartsWritten parts={s.parts} />
           {s.failed.map((f) => (
             <Alert key={f.image} variant="danger" isInline isPlain title={`${f.image}: ${f.error.message}`} />
           ))}

@@ -1,11 +1,10 @@
 // The results: the parts written (export) with their checksums and the next step in the air
 // gap, or the exact `oc apply` commands of an import or a mirror, read from its results folder.
-import { ActionGroup, Alert, Button, ClipboardCopy, ClipboardCopyVariant, Content, Title } from "@patternfly/react-core";
-import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
+import { ActionGroup, Alert, Button, ClipboardCopy, Content, Title } from "@patternfly/react-core";
 import { api } from "../../lib/ipc";
 import { formatBytes, formatDuration } from "../../lib/format";
 import { plural } from "../../lib/plural";
-import { Digest, EmptyNext, ErrorAlert, LoadingRows, useAsync } from "../../components";
+import { EmptyNext, ErrorAlert, LoadingRows, PartsWritten, useAsync } from "../../components";
 import { useAppState } from "../../state";
 import type { GuidedApi } from "./model";
 
@@ -69,7 +68,6 @@ export function StepResults({ api: guided }: { api: GuidedApi }) {
         testId="guided-no-results"
       />
     );
-  const checksums = s.parts.map((p) => `${p.sha256.replace(/^sha256:/, "")}  ${p.name}`).join("\n");
   return (
     <div data-testid="guided-summary">
       <Alert
@@ -85,32 +83,7 @@ export function StepResults({ api: guided }: { api: GuidedApi }) {
           <Title headingLevel="h3" style={{ marginTop: "1rem" }}>
             {plural(s.parts.length, "part")} written to {guided.g.folder}
           </Title>
-          <Table aria-label="Parts written" variant="compact" data-testid="guided-parts">
-            <Thead>
-              <Tr>
-                <Th>Part</Th>
-                <Th>Size</Th>
-                <Th>SHA-256</Th>
-              </Tr>
-            </Thead>
-            <Tbody>
-              {s.parts.map((p) => (
-                <Tr key={p.name}>
-                  <Td className="ferry-mono">{p.name}</Td>
-                  <Td>{formatBytes(p.bytes)}</Td>
-                  <Td>
-                    <Digest value={p.sha256} />
-                  </Td>
-                </Tr>
-              ))}
-            </Tbody>
-          </Table>
-          <Content component="p" style={{ marginTop: "1rem" }}>
-            Checksum list (sha256sum format, to check the copy on the other side):
-          </Content>
-          <ClipboardCopy isReadOnly isCode variant={ClipboardCopyVariant.expansion} hoverTip="Copy" clickTip="Copied">
-            {checksums}
-          </ClipboardCopy>
+          <PartsWritten parts={s.parts} testId="guided-parts" />
         </>
       )}
       {s.kind === "mirrorToDisk" && (

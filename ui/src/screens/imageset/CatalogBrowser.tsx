@@ -24,6 +24,7 @@ import {
 } from "@patternfly/react-core";
 import { Table, Tbody, Td, Th, Thead, Tr } from "@patternfly/react-table";
 import { FerryError, toFerryError } from "../../lib/ipc";
+import { plural } from "../../lib/plural";
 import { catalogApi } from "../../lib/catalog";
 import { formatBytes } from "../../lib/format";
 import { ErrorAlert } from "../../components";
@@ -196,7 +197,7 @@ export function CatalogBrowser({ yaml, setYaml }: { yaml: string; setYaml: (t: s
         {view && (
           <>
             <p data-testid="catalog-status" style={{ margin: ".5rem 0" }}>
-              {view.packages.length} packages, {view.bundleCount} bundles in <span className="ferry-mono-inline">{view.pinned}</span>{" "}
+              {plural(view.packages.length, "package")}, {plural(view.bundleCount, "bundle")} in <span className="ferry-mono-inline">{view.pinned}</span>{" "}
               ({view.cached ? "from this session's cache" : `read in ${view.loadMillis} ms`})
             </p>
             <div className="ferry-grid-2">
