@@ -258,7 +258,7 @@ export function CatalogBrowser({ yaml, setYaml }: { yaml: string; setYaml: (t: s
                           }}
                         >
                           {pkg.channels.map((c) => (
-                            <FormSelectOption key={c.name} value={c.name} label={`${c.name}${c.isDefault ? " (default)" : ""} · head ${c.headVersion} · ${c.versions.length} versions`} />
+                            <FormSelectOption key={c.name} value={c.name} label={`${c.name}${c.isDefault ? " (default)" : ""} · head ${c.headVersion} · ${plural(c.versions.length, "version")}`} />
                           ))}
                         </FormSelect>
                       </FormGroup>

@@ -5,6 +5,7 @@
 import { useState } from "react";
 import { Checkbox, ExpandableSection, List, ListItem } from "@patternfly/react-core";
 import type { ReleaseGraphView } from "../../bindings/ReleaseGraphView";
+import { plural } from "../../lib/plural";
 
 const DX = 34;
 const PAD = 24;
@@ -60,7 +61,7 @@ export function ReleaseGraph({ view }: { view: ReleaseGraphView }) {
           height={HEIGHT}
           viewBox={`0 0 ${width} ${HEIGHT}`}
           role="img"
-          aria-label={`Update graph of ${view.channel} (${view.arch}): ${view.nodes.length} releases, ${view.edges.length} edges, ${riskCount} conditional edges`}
+          aria-label={`Update graph of ${view.channel} (${view.arch}): ${plural(view.nodes.length, "release")}, ${plural(view.edges.length, "edge")}, ${plural(riskCount, "conditional edge")}`}
         >
           <line x1={PAD} y1={AXIS} x2={width - PAD} y2={AXIS} stroke="#8a8d90" strokeWidth={1} />
           {edges.map(([f, t]) => {
@@ -146,7 +147,7 @@ export function ReleaseGraph({ view }: { view: ReleaseGraphView }) {
         </svg>
       </div>
       <div style={{ fontSize: "small", marginTop: ".25rem" }}>
-        {view.nodes.length} releases, {view.edges.length} update edges, {riskCount} conditional edges in {view.channel} ({view.arch}).
+        {plural(view.nodes.length, "release")}, {plural(view.edges.length, "update edge")}, {plural(riskCount, "conditional edge")} in {view.channel} ({view.arch}).
         Blue: selected by the engine{sel?.shortestPath ? " (thick: the upgrade path)" : ""}. Dashed orange: conditional
         edges with known risks, not followed unless asked.
       </div>
