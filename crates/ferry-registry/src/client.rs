@@ -22,6 +22,7 @@ pub(crate) struct Host {
     /// slot can always get an upload slot.
     pub(crate) download_slots: Arc<Semaphore>,
     pub(crate) auth: Mutex<HostAuth>,
+    pub(crate) conn: crate::retry_conn::HostConn,
 }
 
 #[derive(Default)]
@@ -94,6 +95,13 @@ fn read_ca_bundle(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
 }
 
 fn build_http(opts: &ClientOptions, policy: &TlsPolicy) -> Result<reqwest::Client> {
+    http_builder(opts, policy)?
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))
+}
+
+/// The HTTP client settings of a host (`retry_conn` adds one that keeps no idle connection).
+pub(crate) fn http_builder(opts: &ClientOptions, policy: &TlsPolicy) -> Result<reqwest::ClientBuilder> {
     let mut b = reqwest::Client::builder()
         .user_agent(opts.user_agent.clone())
         .connect_timeout(opts.connect_timeout)
@@ -108,8 +116,7 @@ fn build_http(opts: &ClientOptions, policy: &TlsPolicy) -> Result<reqwest::Clien
     if policy.skip_verify {
         b = b.tls_danger_accept_invalid_certs(true);
     }
-    b.build()
-        .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))
+    Ok(b)
 }
 
 impl RegistryClient {
@@ -161,7 +168,7 @@ impl RegistryClient {
         self.registry(host).delete_manifest(repo, digest).await
     }
 
-    fn policy(&self, host: &str) -> &TlsPolicy {
+    pub(crate) fn policy(&self, host: &str) -> &TlsPolicy {
         self.inner
             .opts
             .per_registry
@@ -185,6 +192,7 @@ impl RegistryClient {
             slots: Arc::new(Semaphore::new(n)),
             download_slots: Arc::new(Semaphore::new(n)),
             auth: Mutex::new(HostAuth::default()),
+            conn: Default::default(),
         });
         hosts.insert(host.to_string(), h.clone());
         Ok(h)

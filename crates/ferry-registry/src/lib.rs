@@ -13,9 +13,16 @@
 //! retry it: it returns the error (for which [`ferry_types::Error::is_transient`] says whether a retry makes
 //! sense) and the caller reopens the source and calls `put_blob` again.
 //!
+//! Before those, a request lost because the server closed a pooled keep-alive connection as the
+//! request went out ("connection closed before message completed", a reset) is sent once more at
+//! once on a new connection, outside that budget. An upload lost that way within its first MiB
+//! starts over with a new session from the bytes it kept; lost later, its caller re-opens the
+//! source as above. That host's uploads then open a connection of their own (`retry_conn`).
+//!
 //! # Layout
 //! `client` (the client, per-host state, TLS), `authorize` (credentials and bearer tokens; `auth`
 //! parses challenges and caches tokens), `request` (one request with auth and retries),
+//! `retry_conn` (one retry on a new connection when a kept-alive one was closed under a request),
 //! `repo` (ping, push probe, tags), `manifests`, `manifest_cache` (each manifest read once per
 //! run: later `GET`s by digest are answered from memory), `blobs`, and `transport` (the two
 //! transport traits, delegating to `manifests` and `blobs`).
@@ -29,6 +36,7 @@ mod manifest_cache;
 mod manifests;
 mod repo;
 mod request;
+mod retry_conn;
 mod transport;
 
 pub use client::{Registry, RegistryClient};

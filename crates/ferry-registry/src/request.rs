@@ -96,7 +96,7 @@ impl RegistryClient {
                     None => return Err(Error::Internal(format!("{}: body already consumed", req.op))),
                 },
             };
-            let result = rb.send().await;
+            let result = crate::retry_conn::send(self, host, rb).await;
             let resp = match result {
                 Ok(r) => r,
                 Err(e) => {

@@ -33,9 +33,9 @@ impl ImageDestination for Registry {
         self.blob_mount(repo, from_repo, digest).await
     }
 
-    /// Streaming upload; never retried here (see the crate docs).
+    /// Streaming upload; started over only when the connection was lost early (see the crate docs).
     async fn put_blob(&self, repo: &str, digest: &Digest, size: Option<u64>, body: BlobStream) -> Result<()> {
-        self.blob_put(repo, digest, size, body).await
+        crate::retry_conn::put_blob(self, repo, digest, size, body).await
     }
 
     async fn manifest_digest(&self, repo: &str, reference: &str) -> Result<Option<Digest>> {

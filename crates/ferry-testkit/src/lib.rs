@@ -25,6 +25,7 @@ mod image;
 pub mod presigned;
 pub mod release;
 mod server;
+pub mod stale_proxy;
 
 pub use catalog::{
     catalog_image_refs, push_catalog_image, rewrite_catalog_images, save_oci_layout, PushedCatalog, CONFIGS_LABEL,

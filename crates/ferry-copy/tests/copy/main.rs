@@ -5,6 +5,7 @@
 
 mod http;
 mod proxy;
+mod stale_conn;
 
 use ferry_copy::{copy_images, CancellationToken, CopyJob, CopyOptions, ProgressEvent, ProgressSink, SkipReason};
 use ferry_testkit::{
