@@ -104,32 +104,19 @@ fn start_export(
         backend: folder.clone(),
         data_dir: data.clone(),
     };
-    let (y, f, c) = (yaml.clone(), folder.clone(), config_path.clone());
     let ws = wf::app_workspace(&data);
-    let handle = jobs::start(jobs, spec, ch, move |id, sink, cancel| async move {
-        wf::export(
-            &id,
-            &y,
-            c.as_deref().map(std::path::Path::new),
-            &PathBuf::from(&f),
-            &ws,
-            sink,
-            cancel,
-        )
-        .await
-    });
-    // Remembered until it succeeds, so an interrupted export can be resumed after a restart.
-    let pending = PendingExport {
-        id: id_hint.unwrap_or_else(|| handle.job_id.clone()),
-        yaml,
-        folder,
-        started_at: history::now_iso(),
-        config_path,
-    };
-    if let Err(e) = history::write_pending(&data, &pending) {
-        eprintln!("ferry: the export cannot be resumed after a restart: {e}");
-    }
-    Ok(handle)
+    // The record lives exactly as long as the run (see ferry_api::app_resume): written inside the
+    // job before the first byte, removed only when the run completed.
+    Ok(jobs::start(jobs, spec, ch, move |id, sink, cancel| async move {
+        let record = PendingExport {
+            id: id_hint.unwrap_or_else(|| id.clone()),
+            yaml,
+            folder,
+            started_at: history::now_iso(),
+            config_path,
+        };
+        ferry_api::app_resume::export(&data, &id, &record, &ws, sink, cancel).await
+    }))
 }
 
 #[tauri::command]
@@ -234,20 +221,17 @@ fn start_import(
         data_dir: data.clone(),
     };
     let workspace = data.join("workspace");
-    // Remembered until it succeeds: after a crash the import is offered again, and the re-run
-    // skips every blob the target already holds (nothing was tagged before all were there).
-    // Written before the job starts, so a run that ends at once clears it after, not before.
-    let pending = PendingImport {
-        id: id_hint.unwrap_or_else(|| offer_id("import")),
-        folder: folder.clone(),
-        registry: registry.clone(),
-        started_at: history::now_iso(),
-    };
-    if let Err(e) = history::write_pending_import(&data, &pending) {
-        eprintln!("ferry: the import cannot be resumed after a restart: {e}");
-    }
+    // The record lives exactly as long as the run (see ferry_api::app_resume): after a crash the
+    // import is offered again, and the re-run skips every blob the target already holds.
+    let offer = id_hint.unwrap_or_else(|| offer_id("import"));
     Ok(jobs::start(jobs, spec, ch, move |id, sink, cancel| async move {
-        wf::import(&id, &PathBuf::from(folder), &registry, &workspace, sink, cancel).await
+        let record = PendingImport {
+            id: offer,
+            folder,
+            registry,
+            started_at: history::now_iso(),
+        };
+        ferry_api::app_resume::import(&data, &id, &record, &workspace, sink, cancel).await
     }))
 }
 

@@ -1,9 +1,10 @@
 //! Long-running jobs (export, import, mirror): each runs on the blocking pool with its own
 //! cancellation token; its copy events are folded by `ferry_api::app_progress` and sent over the
 //! job's IPC channel at most about ten times a second. Finished jobs go to the history file;
-//! an export or import that did not finish is remembered so it can be resumed after a restart.
+//! an export or import that did not finish is remembered so it can be resumed after a restart
+//! (the record is the facade's, `ferry_api::app_resume`, kept for exactly the run).
 
-use ferry_api::app_history::{append_history, clear_pending, clear_pending_import, now_iso};
+use ferry_api::app_history::{append_history, now_iso};
 use ferry_api::app_progress::{ProgressTracker, DEFAULT_INTERVAL};
 use ferry_api::wire::{HistoryEntry, JobEvent, JobKind, JobSummary, WireError};
 use ferry_api::{CancellationToken, ProgressSink};
@@ -167,12 +168,6 @@ where
             },
         ) {
             eprintln!("ferry: job history not written: {e}");
-        }
-        if spec.kind == JobKind::MirrorToDisk && result.is_ok() {
-            clear_pending(&spec.data_dir);
-        }
-        if spec.kind == JobKind::DiskToMirror && result.is_ok() {
-            clear_pending_import(&spec.data_dir);
         }
         let event = match result {
             Ok(s) => JobEvent::Finished(s),

@@ -389,3 +389,170 @@ async fn a_failed_image_of_an_import_is_listed_in_the_summary() {
     assert_eq!(s.sequence, Some(1));
     assert!(s.results_dir.is_some());
 }
+
+/// The resume record of the app's export and import (`ferry_api::app_resume`) lives exactly as
+/// long as the run: it is on disk when the engine reports its first event, gone once the run
+/// completed, and kept by a run that failed or was cancelled (what a killed app leaves too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_resume_record_lives_exactly_as_long_as_the_run() {
+    use ferry_api::app_history::{read_pending, read_pending_import};
+    use ferry_api::app_resume::{self, PendingExport, PendingImport};
+    let src = registry();
+    let dst = registry();
+    let _store = store_trusting(&[src.host(), dst.host()]);
+    let (data, dir, meta, ws) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let spec = ImageSpec {
+        format: ImageFormat::Oci,
+        layers: vec![LayerSpec {
+            size: 1 << 20,
+            seed: 700,
+        }],
+        platforms: vec![],
+    };
+    push_image(&src, "apps/one", "v1", &spec).await;
+    let yaml = |image: &str| {
+        format!(
+            "kind: ImageSetConfiguration\napiVersion: mirror.openshift.io/v1alpha2\nstorageConfig:\n  local:\n    path: {}\nmirror:\n  additionalImages:\n    - name: {image}\n",
+            meta.path().display()
+        )
+    };
+    // A sink that notes, at the engine's first event, which record was on disk.
+    fn watching<T: Send + 'static>(
+        read: impl Fn() -> Option<T> + Send + Sync + 'static,
+    ) -> (ProgressSink, Arc<Mutex<Option<Option<T>>>>) {
+        let seen: Arc<Mutex<Option<Option<T>>>> = Arc::default();
+        let s = seen.clone();
+        let sink: ProgressSink = Arc::new(move |_ev: ProgressEvent| {
+            let mut s = s.lock().unwrap();
+            if s.is_none() {
+                *s = Some(read());
+            }
+        });
+        (sink, seen)
+    }
+    let record = |id: &str, image: &str| PendingExport {
+        id: id.into(),
+        yaml: yaml(image),
+        folder: dir.path().display().to_string(),
+        started_at: "2026-12-02T03:00:00Z".into(),
+        config_path: None,
+    };
+
+    // A failed export (its folder is a file) keeps its record.
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"x").unwrap();
+    let failed = PendingExport {
+        folder: file.join("media").display().to_string(),
+        ..record("export-failed", &format!("{}/apps/one:v1", src.host()))
+    };
+    let r = app_resume::export(
+        data.path(),
+        "job-1",
+        &failed,
+        ws.path(),
+        ferry_api::no_progress(),
+        CancellationToken::new(),
+    )
+    .await;
+    assert!(r.is_err(), "the folder cannot be made: {r:?}");
+    assert_eq!(
+        read_pending(data.path()),
+        Some(failed),
+        "the failed run keeps its record"
+    );
+
+    // A cancelled export keeps it: the offer survives.
+    let cancelled = record("export-cancelled", &format!("{}/apps/one:v1", src.host()));
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let r = app_resume::export(
+        data.path(),
+        "job-2",
+        &cancelled,
+        ws.path(),
+        ferry_api::no_progress(),
+        cancel,
+    )
+    .await;
+    assert!(r.is_err(), "a cancelled export is not a completed one: {r:?}");
+    assert_eq!(
+        read_pending(data.path()),
+        Some(cancelled.clone()),
+        "the cancelled run keeps its record"
+    );
+
+    // The export that completes: its record is there from the first event, gone at the end.
+    let good = record("export-good", &format!("{}/apps/one:v1", src.host()));
+    let d = data.path().to_path_buf();
+    let (sink, seen) = watching(move || read_pending(&d));
+    let s = app_resume::export(data.path(), "job-3", &good, ws.path(), sink, CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(s.images_copied, 1, "{s:?}");
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        Some(Some(good.clone())),
+        "recorded before the first byte"
+    );
+    assert_eq!(
+        read_pending(data.path()),
+        None,
+        "no stale offer after a completed export"
+    );
+
+    // The import: an unreachable target fails the run, which keeps its record.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("127.0.0.1:{}", closed.local_addr().unwrap().port());
+    drop(closed);
+    let failing = PendingImport {
+        id: "import-dead".into(),
+        folder: dir.path().display().to_string(),
+        registry: format!("{dead}/mirror"),
+        started_at: "2026-12-02T03:00:00Z".into(),
+    };
+    let r = app_resume::import(
+        data.path(),
+        "job-4",
+        &failing,
+        ws.path(),
+        ferry_api::no_progress(),
+        CancellationToken::new(),
+    )
+    .await;
+    assert!(r.is_err(), "nothing listens on {dead}: {r:?}");
+    assert_eq!(
+        read_pending_import(data.path()),
+        Some(failing),
+        "the failed import keeps its record"
+    );
+
+    // The import that completes replaces it, is recorded from its first event and clears it.
+    let good = PendingImport {
+        id: "import-good".into(),
+        folder: dir.path().display().to_string(),
+        registry: format!("{}/mirror", dst.host()),
+        started_at: "2026-12-02T03:00:00Z".into(),
+    };
+    let d = data.path().to_path_buf();
+    let (sink, seen) = watching(move || read_pending_import(&d));
+    let s = app_resume::import(data.path(), "job-5", &good, ws.path(), sink, CancellationToken::new())
+        .await
+        .unwrap();
+    assert_eq!(s.images_copied, 1, "{s:?}");
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        Some(Some(good)),
+        "recorded before the first byte"
+    );
+    assert_eq!(
+        read_pending_import(data.path()),
+        None,
+        "no stale offer after a completed import"
+    );
+    assert!(manifest_digest(&dst, "mirror/apps/one", "v1").await.is_some());
+}

@@ -9,6 +9,7 @@ pub mod app_files;
 pub mod app_history;
 pub mod app_media;
 pub mod app_progress;
+pub mod app_resume;
 pub mod app_validate;
 pub mod app_workflows;
 pub mod catalog_browse;
