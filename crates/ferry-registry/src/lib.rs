@@ -15,9 +15,10 @@
 //!
 //! Before those, a request lost because the server closed a pooled keep-alive connection as the
 //! request went out ("connection closed before message completed", a reset) is sent once more at
-//! once on a new connection, outside that budget. An upload lost that way within its first MiB
-//! starts over with a new session from the bytes it kept; lost later, its caller re-opens the
-//! source as above. That host's uploads then open a connection of their own (`retry_conn`).
+//! once on a new connection, outside that budget. Uploads cannot all be replayed (the import
+//! reads the media once): a blob of up to 1 MiB is kept as it is sent and, lost that way, starts
+//! over with a new session from those bytes; a bigger one opens its own connections, which no
+//! server can be closing under it (`retry_conn`).
 //!
 //! # Layout
 //! `client` (the client, per-host state, TLS), `authorize` (credentials and bearer tokens; `auth`

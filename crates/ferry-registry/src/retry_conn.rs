@@ -14,22 +14,23 @@
 //! mount (a session the lost request may have opened is left to expire on the registry, as
 //! `cancel_upload` is best effort anyway).
 //!
-//! A blob upload's body is a stream that the lost attempt has consumed, often whole (the socket
-//! buffers take megabytes before the reset comes back). [`put_blob`] keeps the first
-//! [`REPLAY_LIMIT`] bytes an attempt takes: lost within them, the upload starts over at once
-//! with a new session on new connections, from those bytes and then the rest of the same stream
-//! (the source is read once, the digest still checked as the bytes flow). Lost later, the error
-//! goes up as before (`is_transient`) and the copy engine re-opens the source. Either way the
-//! host's uploads open a connection of their own for the rest of the run: a server that closed
-//! one kept-alive connection under an upload will close others (one connection set-up per blob
-//! is little next to a blob). Memory: at most `REPLAY_LIMIT` per upload in flight.
+//! A blob upload's body is a stream that a lost attempt has consumed, often whole (the socket
+//! buffers take megabytes before the reset comes back), and the import reads the media once, so
+//! its caller cannot always open the source again. [`put_blob`] therefore takes two ways:
+//! - a blob of at most [`REPLAY_LIMIT`] bytes goes on a pooled connection and is kept as it is
+//!   sent: lost that way, the upload starts over at once with a new session on new connections
+//!   from the kept bytes (and the rest of the stream, when the size was not told);
+//! - a bigger blob (or one of unknown size) opens connections of its own: none of them can be
+//!   a kept-alive one the server is closing, and one connection set-up is little next to the
+//!   blob. Its other failures go up as before (`is_transient`) for the caller to retry.
+//!
+//! Memory: at most `REPLAY_LIMIT` per upload in flight.
 
 use crate::client::{Host, Registry, RegistryClient};
 use bytes::Bytes;
 use ferry_types::{BlobStream, Digest, Error, Result};
 use futures::Stream;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 
@@ -100,13 +101,11 @@ fn lost_connection(e: &reqwest::Error) -> bool {
     false
 }
 
-/// What a host's connections taught this run (a field of `Host`).
+/// A host's client for requests that must not meet a kept-alive connection (a field of `Host`).
 #[derive(Default)]
 pub(crate) struct HostConn {
     /// A client for the host that keeps no idle connection: each request opens its own.
     fresh: OnceLock<reqwest::Client>,
-    /// The host closed a kept-alive connection under an upload: its uploads use new connections.
-    uploads_on_new: AtomicBool,
 }
 
 impl HostConn {
@@ -122,8 +121,7 @@ impl HostConn {
     }
 }
 
-/// `blob_put`, started over once on new connections when the connection was lost within the
-/// first [`REPLAY_LIMIT`] bytes (see the module docs).
+/// `blob_put` on connections no server can be closing under it (see the module docs).
 pub(crate) async fn put_blob(
     reg: &Registry,
     repo: &str,
@@ -132,10 +130,13 @@ pub(crate) async fn put_blob(
     body: BlobStream,
 ) -> Result<()> {
     let host = reg.client.host(&reg.host)?;
-    if host.conn.uploads_on_new.load(Ordering::Relaxed) {
-        if let Ok(fresh) = host.conn.fresh(&reg.client, &host) {
-            return FRESH.scope(fresh, reg.blob_put(repo, digest, size, body)).await;
-        }
+    let small = size.is_some_and(|n| n <= REPLAY_LIMIT as u64);
+    if !small {
+        return match host.conn.fresh(&reg.client, &host) {
+            Ok(fresh) => FRESH.scope(fresh, reg.blob_put(repo, digest, size, body)).await,
+            // The CA file went away since the client was built: the pooled client still tries.
+            Err(_) => reg.blob_put(repo, digest, size, body).await,
+        };
     }
     let head = Arc::new(Mutex::new(Head {
         rest: body,
@@ -156,16 +157,7 @@ pub(crate) async fn put_blob(
     let lost = matches!(&err, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::ConnectionReset);
     let sent = {
         let mut h = head.lock().unwrap();
-        if !lost || h.source_failed {
-            return Err(err);
-        }
-        if !host.conn.uploads_on_new.swap(true, Ordering::Relaxed) {
-            tracing::info!(
-                registry = %reg.host,
-                "the registry closed a kept-alive connection under an upload: its uploads open their own connection from now on"
-            );
-        }
-        if h.spilled {
+        if !lost || h.spilled || h.source_failed {
             return Err(err);
         }
         // From here the lost attempt's body (should hyper still hold it) yields nothing more:

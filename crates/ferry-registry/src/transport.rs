@@ -33,7 +33,7 @@ impl ImageDestination for Registry {
         self.blob_mount(repo, from_repo, digest).await
     }
 
-    /// Streaming upload; started over only when the connection was lost early (see the crate docs).
+    /// Streaming upload, on connections chosen so a closed kept-alive one cannot lose it (see the crate docs).
     async fn put_blob(&self, repo: &str, digest: &Digest, size: Option<u64>, body: BlobStream) -> Result<()> {
         crate::retry_conn::put_blob(self, repo, digest, size, body).await
     }

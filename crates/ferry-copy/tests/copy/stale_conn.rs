@@ -1,10 +1,10 @@
 //! A destination that closes every kept-alive connection the moment the next request arrives on
 //! it (what an idle timeout does at the worst moment; ferry-testkit's `StaleFront` in front of a
 //! real docker-registry). The registry client sends such a request again at once on a new
-//! connection, and an upload lost that way starts over with a new session (from the bytes it kept,
-//! or from the source re-opened by the engine), its host's uploads then on new connections. The
-//! client runs with no backoff retries at all: without that retry the first HEAD or manifest
-//! request on a reused connection fails the image.
+//! connection; a small upload lost that way starts over with a new session from the bytes it
+//! kept, and a big one (2 MiB here) opens connections of its own. The client runs with no
+//! backoff retries at all: without that retry the first HEAD or manifest request on a reused
+//! connection fails the image.
 
 use super::{job, layer, options, single, Recorder};
 use ferry_copy::{copy_images, ProgressEvent};
@@ -66,7 +66,8 @@ async fn closed_keep_alive_connections_are_retried_on_new_ones() {
         }
     }
 
-    // The front did close connections under requests, uploads among them; no blob failed.
+    // The front did close connections under requests, small uploads among them; no blob failed
+    // or was retried by the engine (the client alone got every request through).
     let killed = front.killed();
     let upload = |l: &String| l.starts_with("PUT ") && l.contains("/blobs/uploads/");
     assert!(
@@ -75,4 +76,5 @@ async fn closed_keep_alive_connections_are_retried_on_new_ones() {
     );
     assert!(killed.iter().any(upload), "an upload lost its connection: {killed:?}");
     assert_eq!(rec.count(|e| matches!(e, ProgressEvent::BlobFailed { .. })), 0);
+    assert_eq!(rec.count(|e| matches!(e, ProgressEvent::BlobRetrying { .. })), 0);
 }
