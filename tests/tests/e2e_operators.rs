@@ -20,7 +20,8 @@ use std::sync::Arc;
 /// Expected bundles of the first (`workflow_full`) step of each oc-mirror e2e test case that
 /// runs over `test-catalog-latest`. `filter-multi` only runs in a diff step there (over
 /// `test-catalog-diff`, which adds foo.v0.3.2); its expectation here is that list without
-/// foo.v0.3.2, derived from the same semantics.
+/// foo.v0.3.2, derived from the same semantics; the diff step itself, with oc-mirror's own
+/// expectation, runs in `e2e_operators_oc_mirror::package_filtering_diff_step_…`.
 const CASES: &[(&str, &str)] = &[
     (
         "imageset-config-full.yaml",

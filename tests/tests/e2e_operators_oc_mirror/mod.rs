@@ -12,6 +12,9 @@
 //!   read from an `oci://` layout (oc-mirror ships it as `artifacts/oc-mirror-dev.tgz`, an OCI
 //!   layout of the e2e catalog; here the testkit saves the served e2e catalog as one), mirrored
 //!   to a registry directly and through media.
+//! * `headsonly_diff` and `package_filtering` (headsonly twice; filter then filter-multi): the
+//!   diff steps over `test-catalog-diff` (foo.v0.3.2 added, skipping 0.3.0 and 0.3.1) after a
+//!   first sequence over `test-catalog-latest`, with oc-mirror's expected lists for both.
 //! * `m2m_release_with_oci_catalog` (`imageset-config-oci-mirror-all.yaml`): release (OKD channel
 //!   from the e2e graph document, `cincinnatti.json`, its 0.2.0 payload a generated signed
 //!   release), `oci://` catalog and an additional image in one mirror-to-mirror run under
@@ -32,7 +35,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 const CONFIGS: &str = "oc-mirror/oc-mirror/v1/test/e2e/configs";
-const PRUNE_CATALOGS: &str = "fbc/oc-mirror/tests/integration/image-builders/operator/catalogs";
+const CATALOGS: &str = "fbc/oc-mirror/tests/integration/image-builders/operator/catalogs";
 /// oc-mirror's e2e `OCI_REGISTRY_NAMESPACE` and `OCI_CTLG` (x86_64).
 const OCI_NS: &str = "redhatgov";
 const OCI_CTLG: &str = "oc-mirror-dev";
@@ -78,11 +81,12 @@ fn split(list: &str) -> Vec<String> {
     list.split(' ').map(String::from).collect()
 }
 
-/// The two prune catalogs (split-file FBCs), their images rewritten in one pass so that an
-/// image both name (bar's bundle, the shared operator image) is one image in the source.
-async fn prune_catalogs(src: &RegistryServer) -> Option<[BTreeMap<String, Vec<u8>>; 2]> {
-    let first = ferry_testkit::fixture(&format!("{PRUNE_CATALOGS}/test-catalog-prune"))?;
-    let second = ferry_testkit::fixture(&format!("{PRUNE_CATALOGS}/test-catalog-prune-diff"))?;
+/// Two of oc-mirror's split-file test catalogs (`first` for sequence 1, `second` for sequence
+/// 2), their images rewritten in one pass so that an image both name (bar's bundle, the shared
+/// operator image) is one image in the source.
+async fn catalog_pair(src: &RegistryServer, first: &str, second: &str) -> Option<[BTreeMap<String, Vec<u8>>; 2]> {
+    let first = ferry_testkit::fixture(&format!("{CATALOGS}/{first}"))?;
+    let second = ferry_testkit::fixture(&format!("{CATALOGS}/{second}"))?;
     let folders = [fbc_folder(&first), fbc_folder(&second)];
     let mut joined = String::new();
     for (i, f) in folders.iter().enumerate() {
@@ -104,7 +108,7 @@ async fn prune_catalogs(src: &RegistryServer) -> Option<[BTreeMap<String, Vec<u8
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn filter_multi_prune_second_sequence_prunes_the_dropped_bundle() {
     let src = RegistryServer::plain();
-    let Some([first, second]) = prune_catalogs(&src).await else {
+    let Some([first, second]) = catalog_pair(&src, "test-catalog-prune", "test-catalog-prune-diff").await else {
         return;
     };
     let dst = RegistryServer::start(RegistryOpts {
@@ -355,4 +359,74 @@ async fn oci_mirror_all_release_catalog_and_additional_image_in_one_run() {
         "oci-mirror-all: matched (release, additional image, catalog at {ns}/{}:{})",
         pc.target_repo, pc.target_tag
     );
+}
+
+/// A two-sequence case of oc-mirror's suite (`workflow_full` then `workflow_diff`): sequence 1
+/// with `configs[0]` over `catalogs[0]`, sequence 2 with `configs[1]` over `catalogs[1]`
+/// published under the same tag, each through media and imported; the bundles of the rebuilt
+/// catalog in the target after each import.
+async fn two_sequences(catalogs: [&str; 2], configs: [&str; 2]) -> Option<[Vec<String>; 2]> {
+    let src = RegistryServer::plain();
+    let pair = catalog_pair(&src, catalogs[0], catalogs[1]).await?;
+    let dst = RegistryServer::plain();
+    let dest = Destination::parse(&format!("docker://{}", dst.host())).unwrap();
+    let (data, ws) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let vars = [
+        ("METADATA_CATALOGNAMESPACE", format!("{}/{CATALOG_REPO}", src.host())),
+        ("DATA_TMP", data.path().display().to_string()),
+    ];
+    let mut got: [Vec<String>; 2] = Default::default();
+    for (i, files) in pair.iter().enumerate() {
+        push_catalog_image(&src, CATALOG_REPO, "test-catalog-latest", files, &BTreeMap::new(), &[]).await;
+        let cfg = oc_mirror_config(configs[i], &vars).unwrap();
+        let media = tempfile::tempdir().unwrap();
+        let r = run_m2d(&cfg, media.path(), &disk_opts(ws.path())).await.unwrap();
+        assert_eq!((r.written, r.sequence), (true, i as u32 + 1), "{}", configs[i]);
+        let imp = run_d2m(media.path(), &dest, &disk_opts(ws.path())).await.unwrap();
+        assert!(imp.failed.is_empty(), "{:?}", imp.failed);
+        got[i] = check_bundles(&dst, "", CATALOG_REPO, "test-catalog-latest").await;
+    }
+    Some(got)
+}
+
+/// `headsonly_diff`: heads only, then the diff catalog (foo.v0.3.2 skips 0.3.0 and 0.3.1); the
+/// channel remembered from sequence 1 starts at foo.v0.3.1, and the head's skips are kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn headsonly_diff_second_sequence_adds_the_new_head() {
+    let Some(got) = two_sequences(
+        ["test-catalog-latest", "test-catalog-diff"],
+        ["imageset-config-headsonly.yaml", "imageset-config-headsonly.yaml"],
+    )
+    .await
+    else {
+        return;
+    };
+    assert_eq!(got[0], split("bar.v0.1.0 bar.v0.2.0 bar.v1.0.0 baz.v1.1.0 foo.v0.3.1"));
+    assert_eq!(
+        got[1],
+        split("bar.v0.1.0 bar.v0.2.0 bar.v1.0.0 baz.v1.1.0 foo.v0.3.0 foo.v0.3.1 foo.v0.3.2")
+    );
+    println!("headsonly (diff step): matched");
+}
+
+/// `package_filtering`: filter, then filter-multi over the diff catalog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn package_filtering_diff_step_runs_filter_multi_over_the_diff_catalog() {
+    let Some(got) = two_sequences(
+        ["test-catalog-latest", "test-catalog-diff"],
+        ["imageset-config-filter.yaml", "imageset-config-filter-multi.yaml"],
+    )
+    .await
+    else {
+        return;
+    };
+    assert_eq!(
+        got[0],
+        split("bar.v0.1.0 bar.v0.2.0 bar.v1.0.0 foo.v0.1.0 foo.v0.2.0 foo.v0.3.0 foo.v0.3.1")
+    );
+    assert_eq!(
+        got[1],
+        split("bar.v0.1.0 bar.v0.2.0 bar.v1.0.0 baz.v1.0.1 baz.v1.1.0 foo.v0.1.0 foo.v0.2.0 foo.v0.3.0 foo.v0.3.1 foo.v0.3.2")
+    );
+    println!("filter-multi (diff step): matched");
 }
