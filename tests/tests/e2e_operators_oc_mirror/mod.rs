@@ -8,6 +8,8 @@
 //!   and import of `test-catalog-prune`, then of `test-catalog-prune-diff` (the publisher dropped
 //!   foo.v0.1.1 for foo.v0.2.0) as sequence 2; the second import prunes the dropped bundle's
 //!   image (`check_image_removed`). Ferry deletes only with `--prune`, so the imports pass it.
+//!   `pruned_catalogs_mirror_to_mirror` does the same with the headsonly configuration and two
+//!   mirror-to-mirror runs.
 //! * `m2m_oci_catalog` and `m2d2m_oci_catalog` (`imageset-config-oci-mirror.yaml`): the catalog
 //!   read from an `oci://` layout (oc-mirror ships it as `artifacts/oc-mirror-dev.tgz`, an OCI
 //!   layout of the e2e catalog; here the testkit saves the served e2e catalog as one), mirrored
@@ -429,4 +431,51 @@ async fn package_filtering_diff_step_runs_filter_multi_over_the_diff_catalog() {
         split("bar.v0.1.0 bar.v0.2.0 bar.v1.0.0 baz.v1.0.1 baz.v1.1.0 foo.v0.1.0 foo.v0.2.0 foo.v0.3.0 foo.v0.3.1 foo.v0.3.2")
     );
     println!("filter-multi (diff step): matched");
+}
+
+/// `pruned_catalogs_mirror_to_mirror`: heads only, mirror-to-mirror twice (test-catalog-prune,
+/// then test-catalog-prune-diff under the same tag); the second run, with `--prune`, deletes
+/// the bundle the publisher dropped and keeps what the new catalog names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pruned_catalogs_mirror_to_mirror_prunes_the_dropped_bundle() {
+    let src = RegistryServer::plain();
+    let Some(pair) = catalog_pair(&src, "test-catalog-prune", "test-catalog-prune-diff").await else {
+        return;
+    };
+    let dst = RegistryServer::start(RegistryOpts {
+        tls: false,
+        auth: None,
+        delete_enabled: true,
+    });
+    let ops = "oc-mirror/oc-mirror-dev";
+    let foo011 = manifest_digest(&src, ops, "foo-bundle-v0.1.1")
+        .await
+        .unwrap()
+        .to_string();
+    let (data, ws) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let vars = [
+        ("METADATA_CATALOGNAMESPACE", format!("{}/{CATALOG_REPO}", src.host())),
+        ("DATA_TMP", data.path().display().to_string()),
+    ];
+    let cfg = oc_mirror_config("imageset-config-headsonly.yaml", &vars).unwrap();
+    let sel = ImageSelection::from_config(&cfg).unwrap();
+    let dest = Destination::parse(&format!("docker://{}", dst.host())).unwrap();
+    let opts = ferry_api::mirror::MirrorOptions {
+        prune: true,
+        ..mirror_opts(ws.path())
+    }
+    .with_config(&cfg);
+    let want = [split("bar.v0.1.0 foo.v0.1.1"), split("bar.v0.1.0 foo.v0.2.0")];
+    for (i, files) in pair.iter().enumerate() {
+        push_catalog_image(&src, CATALOG_REPO, "test-catalog-latest", files, &BTreeMap::new(), &[]).await;
+        let r = run_m2m(&sel, &dest, &opts).await.unwrap();
+        assert!(r.failed.is_empty(), "{:?}", r.failed);
+        assert_eq!(
+            check_bundles(&dst, "", CATALOG_REPO, "test-catalog-latest").await,
+            want[i]
+        );
+        let gone = manifest_digest(&dst, ops, &foo011).await.is_none();
+        assert_eq!(gone, i == 1, "foo.v0.1.1's bundle after run {}", i + 1);
+    }
+    println!("headsonly prune (mirror to mirror): matched");
 }
