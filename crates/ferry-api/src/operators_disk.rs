@@ -361,3 +361,52 @@ pub async fn import(ctx: &ImportCtx<'_>, recorded: &mut Metadata, push: bool) ->
     recorded.past_associations.dedup();
     Ok(out)
 }
+
+/// "No updates" with catalogs. The source index images of the catalogs travel in every set
+/// (their manifests and configs, see the module docs), so a run whose plan is otherwise fully
+/// shipped would still find something to pack. It has nothing new when every catalog is
+/// recorded by the last sequence with the same pinned index and the same selection
+/// (`pastMirror.operators` equal, order aside): the filter is deterministic, so the filtered
+/// catalogs are the ones the target already serves. oc-mirror then writes no sequence either
+/// (its e2e `no_updates_exist`). `packed_kinds` are the kinds of the images the set would pack.
+pub fn only_unchanged_catalogs(
+    packed_kinds: impl IntoIterator<Item = ImageKind>,
+    operators: &[serde_json::Value],
+    recorded: &[serde_json::Value],
+) -> bool {
+    let sorted = |v: &[serde_json::Value]| {
+        let mut s: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+        s.sort();
+        s
+    };
+    !operators.is_empty()
+        && sorted(operators) == sorted(recorded)
+        && packed_kinds.into_iter().all(|k| k == ImageKind::OperatorCatalog)
+}
+
+#[cfg(test)]
+mod no_update_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_an_unchanged_catalog_is_no_update() {
+        let a = json!({"catalog": "r/c:v1", "imagePin": "r/c@sha256:aa", "packages": [{"name": "foo"}]});
+        let b = json!({"catalog": "r/d:v1", "imagePin": "r/d@sha256:bb", "packages": []});
+        let cat = [ImageKind::OperatorCatalog];
+        assert!(only_unchanged_catalogs(
+            cat,
+            &[a.clone(), b.clone()],
+            &[b.clone(), a.clone()]
+        ));
+        // A new index (imagePin) or another selection is an update; so is any other image.
+        let a2 = json!({"catalog": "r/c:v1", "imagePin": "r/c@sha256:ab", "packages": [{"name": "foo"}]});
+        assert!(!only_unchanged_catalogs(cat, &[a2], &[a.clone()]));
+        let a3 = json!({"catalog": "r/c:v1", "imagePin": "r/c@sha256:aa", "packages": [{"name": "bar"}]});
+        assert!(!only_unchanged_catalogs(cat, &[a3], &[a.clone()]));
+        let kinds = [ImageKind::OperatorCatalog, ImageKind::OperatorBundle];
+        assert!(!only_unchanged_catalogs(kinds, &[a.clone()], &[a.clone()]));
+        // Without catalogs the ordinary rule applies (nothing here to decide).
+        assert!(!only_unchanged_catalogs([], &[], &[]));
+    }
+}

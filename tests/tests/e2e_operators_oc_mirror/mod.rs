@@ -479,3 +479,66 @@ async fn pruned_catalogs_mirror_to_mirror_prunes_the_dropped_bundle() {
     }
     println!("headsonly prune (mirror to mirror): matched");
 }
+
+/// `registry_backend`: headsonly with the metadata in a registry image
+/// (`storageConfig.registry`, in the source registry as oc-mirror's suite puts it), then the
+/// diff catalog: the heads-only start is remembered through the registry backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn registry_backend_diff_step_remembers_heads_through_the_metadata_image() {
+    let backend = "imageset-config-headsonly-backend-registry.yaml";
+    let Some(got) = two_sequences(["test-catalog-latest", "test-catalog-diff"], [backend, backend]).await else {
+        return;
+    };
+    assert_eq!(got[0], split("bar.v0.1.0 bar.v0.2.0 bar.v1.0.0 baz.v1.1.0 foo.v0.3.1"));
+    assert_eq!(
+        got[1],
+        split("bar.v0.1.0 bar.v0.2.0 bar.v1.0.0 baz.v1.1.0 foo.v0.3.0 foo.v0.3.1 foo.v0.3.2")
+    );
+    println!("headsonly-backend-registry (diff step): matched");
+}
+
+/// `no_updates_exist`: the same headsonly configuration twice to media over an unchanged
+/// catalog; the second run writes no sequence 2, and the first imports as expected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_updates_exist_writes_no_second_sequence() {
+    let src = RegistryServer::plain();
+    let Some([latest, _]) = catalog_pair(&src, "test-catalog-latest", "test-catalog-diff").await else {
+        return;
+    };
+    push_catalog_image(
+        &src,
+        CATALOG_REPO,
+        "test-catalog-latest",
+        &latest,
+        &BTreeMap::new(),
+        &[],
+    )
+    .await;
+    let (data, ws, media) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let vars = [
+        ("METADATA_CATALOGNAMESPACE", format!("{}/{CATALOG_REPO}", src.host())),
+        ("DATA_TMP", data.path().display().to_string()),
+    ];
+    let cfg = oc_mirror_config("imageset-config-headsonly.yaml", &vars).unwrap();
+    let r1 = run_m2d(&cfg, media.path(), &disk_opts(ws.path())).await.unwrap();
+    assert_eq!((r1.written, r1.sequence), (true, 1));
+    let r2 = run_m2d(&cfg, media.path(), &disk_opts(ws.path())).await.unwrap();
+    assert!(!r2.written, "no updates: nothing written");
+    assert!(!media.path().join("mirror_seq2_000000.tar").exists());
+    let md = std::fs::read(data.path().join("publish/.metadata.json")).unwrap();
+    let md: serde_json::Value = serde_json::from_slice(&md).unwrap();
+    assert_eq!(md["pastMirror"]["sequence"], 1, "check_sequence_number 1");
+    let dst = RegistryServer::plain();
+    let dest = Destination::parse(&format!("docker://{}", dst.host())).unwrap();
+    let i = run_d2m(media.path(), &dest, &disk_opts(ws.path())).await.unwrap();
+    assert!(i.failed.is_empty(), "{:?}", i.failed);
+    assert_eq!(
+        check_bundles(&dst, "", CATALOG_REPO, "test-catalog-latest").await,
+        split("bar.v0.1.0 bar.v0.2.0 bar.v1.0.0 baz.v1.1.0 foo.v0.3.1")
+    );
+    println!("no_updates_exist: matched");
+}

@@ -116,7 +116,13 @@ pub async fn mirror_to_disk_with(
         skipped: left.skipped,
         seconds: started.elapsed().as_secs_f64(),
     };
-    if set.to_pack.is_empty() && set.new_blobs.is_empty() {
+    let unchanged_catalogs = !opts.ignore_history
+        && crate::operators_disk::only_unchanged_catalogs(
+            set.to_pack.iter().map(|&i| fetched[i].plan.kind),
+            &req.operators,
+            &base.past_mirror.operators,
+        );
+    if (set.to_pack.is_empty() && set.new_blobs.is_empty()) || unchanged_catalogs {
         tracing::info!("No updates detected, process stopping: every image was shipped by an earlier sequence");
         let mut r = report(false, base.sequence(), left);
         r.images_packed = 0;
