@@ -16,7 +16,9 @@
 //!   to a registry directly and through media.
 //! * `headsonly_diff` and `package_filtering` (headsonly twice; filter then filter-multi): the
 //!   diff steps over `test-catalog-diff` (foo.v0.3.2 added, skipping 0.3.0 and 0.3.1) after a
-//!   first sequence over `test-catalog-latest`, with oc-mirror's expected lists for both.
+//!   first sequence over `test-catalog-latest`, with oc-mirror's expected lists for both;
+//!   `registry_backend` likewise with the metadata in a registry image.
+//! * `no_updates_exist`: the same run twice over an unchanged catalog writes no sequence 2.
 //! * `m2m_release_with_oci_catalog` (`imageset-config-oci-mirror-all.yaml`): release (OKD channel
 //!   from the e2e graph document, `cincinnatti.json`, its 0.2.0 payload a generated signed
 //!   release), `oci://` catalog and an additional image in one mirror-to-mirror run under
