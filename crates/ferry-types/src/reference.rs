@@ -260,6 +260,17 @@ impl Destination {
             }
             return Ok(Destination::Disk(PathBuf::from(path)));
         }
+        if input.starts_with("oci://") {
+            // oc-mirror 4.12's `--use-oci-feature --oci-feature-action=copy` wrote a catalog into
+            // an OCI layout; oc-mirror removed that flow, and Ferry reads `oci://` only as a
+            // catalog source.
+            return Err(err(
+                "an oci:// layout is not a destination in Ferry (oc-mirror's removed --oci-feature-action=copy): \
+                 `oci://` works as a catalog source in the image set; mirror to file://DIR for removable media \
+                 or docker://host for a registry"
+                    .into(),
+            ));
+        }
         let Some(rest) = input.strip_prefix("docker://") else {
             return Err(err(
                 "unknown destination scheme: use docker://host[:port][/namespace] for a registry or file://DIR for removable media".into(),
@@ -575,6 +586,10 @@ mod tests {
             .reason
             .contains("invalid namespace"));
         assert!(Destination::parse("oci://dir")
+            .unwrap_err()
+            .reason
+            .contains("not a destination in Ferry"));
+        assert!(Destination::parse("s3://bucket")
             .unwrap_err()
             .reason
             .contains("unknown destination scheme"));
