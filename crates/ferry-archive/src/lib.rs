@@ -84,6 +84,7 @@
 //! index, falling back to another source (the target registry) for blobs of earlier sequences.
 
 mod files;
+mod hash_pipe;
 mod metadata_fix;
 mod reader;
 mod verify;

@@ -1,4 +1,5 @@
-//! Blobs: streaming downloads (the download slot is held while the body streams), existence
+//! Blobs: streaming downloads (the download slot is held while the body streams; big blobs by
+//! ranges, see `ranged`), existence
 //! checks, cross-repository mounts and streaming uploads.
 
 use crate::client::Registry;
@@ -13,7 +14,7 @@ impl Registry {
     pub(crate) async fn blob_get(&self, repo: &str, digest: &Digest) -> Result<(Option<u64>, BlobStream)> {
         let h = self.client.host(&self.host)?;
         // Held until the returned stream is dropped.
-        let slot = h
+        let mut slot = h
             .download_slots
             .clone()
             .acquire_owned()
@@ -21,7 +22,7 @@ impl Registry {
             .expect("semaphore closed");
         let what = format!("blob {digest} in {}/{repo}", h.name);
         let op = format!("GET {what}");
-        let resp = self
+        let mut resp = self
             .call(&h, Method::GET, &format!("{repo}/blobs/{digest}"), Some(repo), &op)
             .await?;
         if resp.status() == StatusCode::NOT_FOUND {
@@ -29,6 +30,13 @@ impl Registry {
         }
         if !resp.status().is_success() {
             return Err(status_error(&h.name, &op, Some((repo, "pull")), resp).await);
+        }
+        // A big blob continues as a ranged download when the registry offers ranges.
+        if let Some(total) = crate::ranged::wants_ranges(&self.client.inner.opts.ranged, &resp) {
+            match crate::ranged::start(self, h.clone(), repo, digest, total, resp, slot) {
+                Ok(stream) => return Ok((Some(total), stream)),
+                Err(back) => (resp, slot) = *back,
+            }
         }
         let size = resp.content_length();
         let host = h.name.clone();

@@ -21,6 +21,8 @@ pub(crate) struct Host {
     /// between two repositories of the same registry cannot deadlock: a task holding a download
     /// slot can always get an upload slot.
     pub(crate) download_slots: Arc<Semaphore>,
+    /// Blobs downloaded by ranges at once (`ranged`), bounding their memory.
+    pub(crate) ranged_blobs: Arc<Semaphore>,
     pub(crate) auth: Mutex<HostAuth>,
     pub(crate) conn: crate::retry_conn::HostConn,
 }
@@ -191,6 +193,7 @@ impl RegistryClient {
             http,
             slots: Arc::new(Semaphore::new(n)),
             download_slots: Arc::new(Semaphore::new(n)),
+            ranged_blobs: Arc::new(Semaphore::new(self.inner.opts.ranged.max_blobs)),
             auth: Mutex::new(HostAuth::default()),
             conn: Default::default(),
         });

@@ -25,7 +25,8 @@
 //! parses challenges and caches tokens), `request` (one request with auth and retries),
 //! `retry_conn` (one retry on a new connection when a kept-alive one was closed under a request),
 //! `repo` (ping, push probe, tags), `manifests`, `manifest_cache` (each manifest read once per
-//! run: later `GET`s by digest are answered from memory), `blobs`, and `transport` (the two
+//! run: later `GET`s by digest are answered from memory), `blobs`, `ranged` (big blobs by parallel
+//! `Range` requests, handed on in order), and `transport` (the two
 //! transport traits, delegating to `manifests` and `blobs`).
 
 mod auth;
@@ -35,6 +36,7 @@ mod client;
 mod errors;
 mod manifest_cache;
 mod manifests;
+mod ranged;
 mod repo;
 mod request;
 mod retry_conn;
@@ -42,6 +44,7 @@ mod transport;
 
 pub use client::{Registry, RegistryClient};
 pub use manifest_cache::MAX_CACHED_BYTES;
+pub use ranged::RangedDownloads;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -82,6 +85,8 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Longest silence while reading a response (not a total timeout: big blobs take long).
     pub read_timeout: Duration,
+    /// Big blobs downloaded by parallel `Range` requests, delivered in order (see `ranged`).
+    pub ranged: RangedDownloads,
 }
 
 impl Default for ClientOptions {
@@ -95,6 +100,7 @@ impl Default for ClientOptions {
             user_agent: format!("ferry/{}", env!("CARGO_PKG_VERSION")),
             connect_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(300),
+            ranged: RangedDownloads::default(),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! truncates it before writing anything: no partial bytes ever sit before a later entry.
 
 use super::{journal_path, JournalLine, State};
+use crate::hash_pipe::HashPipe;
 use crate::{part_name, PartInfo};
 use ferry_types::{BlobStream, Digest, Error, Result, Sha256Hasher};
 use futures::StreamExt;
@@ -126,6 +127,16 @@ impl State {
         f.write_all(bytes).map_err(io(&p))?;
         ph.update(bytes);
         Ok(())
+    }
+
+    /// Bytes of an entry whose part hash the caller keeps itself (a [`HashPipe`]).
+    fn write_raw(&mut self, bytes: &[u8]) -> Result<()> {
+        let p = self.part_path(self.part_idx);
+        let f = self
+            .file
+            .as_mut()
+            .ok_or_else(|| Error::Internal("archive part not open".into()))?;
+        f.write_all(bytes).map_err(io(&p))
     }
 
     /// Append one line to the journal; a failed write is cut off again so the journal never
@@ -313,7 +324,9 @@ impl State {
     }
 
     /// Stream a blob into the current part. Rolled back on any error; if this future is
-    /// dropped mid-way, the next entry rolls it back (see the module docs).
+    /// dropped mid-way, the next entry rolls it back (see the module docs). The blob's digest
+    /// and the part's hash run on threads of their own for a big blob ([`HashPipe`]), so this
+    /// task only moves bytes; both are checked (and the part hash adopted) before the commit.
     pub(crate) async fn write_blob(&mut self, digest: &Digest, size: u64, mut body: BlobStream) -> Result<()> {
         let name = format!("blobs/{digest}");
         let hdr = header_bytes(&name, Kind::File(size))?;
@@ -322,24 +335,29 @@ impl State {
         let (start, mut ph) = self.begin()?;
         let result: Result<()> = async {
             self.put(&mut ph, &hdr)?;
-            let mut h = Sha256Hasher::new();
+            let mut part_pipe = HashPipe::new(ph, size);
+            let mut blob_pipe = HashPipe::new(Sha256Hasher::new(), size);
+            let mut got = 0u64;
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|e| Error::io(format!("{name} (source stream)"), e))?;
-                if h.len() + chunk.len() as u64 > size {
+                if got + chunk.len() as u64 > size {
                     return Err(Error::Archive(format!(
                         "{name}: the source sent more than the {size} bytes announced"
                     )));
                 }
-                h.update(&chunk);
-                self.put(&mut ph, &chunk)?;
+                got += chunk.len() as u64;
+                blob_pipe.update(&chunk);
+                part_pipe.update(&chunk);
+                self.write_raw(&chunk)?;
             }
-            if h.len() != size {
+            if got != size {
                 return Err(Error::Archive(format!(
-                    "{name}: the source stream ended after {} of {size} bytes",
-                    h.len()
+                    "{name}: the source stream ended after {got} of {size} bytes"
                 )));
             }
-            let actual = h.finish();
+            let hashing = |e: std::io::Error| Error::Archive(format!("{name}: hashing: {e}"));
+            let mut ph = part_pipe.finish().map_err(hashing)?;
+            let actual = blob_pipe.finish().map_err(hashing)?.finish();
             if &actual != digest {
                 return Err(Error::DigestMismatch {
                     what: name.clone(),

@@ -3,6 +3,7 @@
 //! tokens and the concurrency bound.
 
 mod httpd;
+mod ranged;
 
 use bytes::Bytes;
 use ferry_auth::{AuthFileResolver, CredentialResolver};
