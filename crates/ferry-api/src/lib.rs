@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod disk;
 pub mod helm;
 pub mod helm_browse;
+mod image_rebuild;
 pub mod image_tree;
 mod m2m_metadata;
 pub mod manifests_only;

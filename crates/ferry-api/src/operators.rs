@@ -10,17 +10,17 @@
 //! pushed after every one of its images has been copied, so the target never serves a catalog
 //! that names images it does not have.
 
+use crate::image_rebuild::rebuild_platform;
 use ferry_catalog::images::{catalog_source_name, catalog_source_yaml};
 use ferry_catalog::layers::CONFIGS_LABEL;
-use ferry_imagebuild::{build_layer, rebuild_image, rebuild_index, whiteout_layer, BuiltLayer, ConfigEdit, LayerEntry};
+use ferry_imagebuild::{build_layer, rebuild_index, whiteout_layer, BuiltLayer, ConfigEdit, LayerEntry};
 use ferry_plan::operators::PlannedCatalog;
 use ferry_plan::Plan;
 use ferry_types::media::{is_index, ManifestView};
-use ferry_types::{BlobStream, Digest, Error, ImageDestination, ImageSource, Manifest, Result, Sha256Hasher};
-use futures::StreamExt;
+use ferry_types::{Digest, Error, ImageDestination, ImageSource, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The destination repository of a planned catalog under the target namespace.
 pub fn target_repo(pc: &PlannedCatalog, namespace: Option<&str>) -> String {
@@ -28,119 +28,6 @@ pub fn target_repo(pc: &PlannedCatalog, namespace: Option<&str>) -> String {
         Some(ns) => format!("{ns}/{}", pc.target_repo),
         None => pc.target_repo.clone(),
     }
-}
-
-/// A blob stream that fails at its end when the bytes do not hash to `expected`.
-fn verified(body: BlobStream, expected: Digest, what: String) -> BlobStream {
-    let hasher = Arc::new(Mutex::new(Some(Sha256Hasher::new())));
-    let h2 = hasher.clone();
-    let checked = body.map(move |chunk| {
-        if let Ok(c) = &chunk {
-            if let Some(h) = h2.lock().expect("hasher").as_mut() {
-                h.update(c);
-            }
-        }
-        chunk
-    });
-    let tail = futures::stream::once(async move {
-        let got = hasher.lock().expect("hasher").take().map(|h| h.finish());
-        match got {
-            Some(d) if d == expected => None,
-            Some(d) => Some(Err(std::io::Error::other(format!(
-                "{what}: digest mismatch: expected {expected}, got {d}"
-            )))),
-            None => None,
-        }
-    })
-    .filter_map(|x| async move { x });
-    Box::pin(checked.chain(tail))
-}
-
-pub(crate) async fn copy_blob(
-    src: &dyn ImageSource,
-    src_repo: &str,
-    dest: &dyn ImageDestination,
-    dest_repo: &str,
-    d: &Digest,
-    size: u64,
-) -> Result<()> {
-    if dest.has_blob(dest_repo, d).await? {
-        return Ok(());
-    }
-    let (_, body) = src.get_blob(src_repo, d).await?;
-    dest.put_blob(
-        dest_repo,
-        d,
-        Some(size),
-        verified(body, d.clone(), format!("{src_repo} blob")),
-    )
-    .await
-}
-
-pub(crate) async fn put_file_blob(dest: &dyn ImageDestination, repo: &str, l: &BuiltLayer) -> Result<()> {
-    if dest.has_blob(repo, &l.digest).await? {
-        return Ok(());
-    }
-    let f = tokio::fs::File::from_std(l.open()?);
-    let body: BlobStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(f, 1 << 20));
-    dest.put_blob(repo, &l.digest, Some(l.size), body).await
-}
-
-pub(crate) async fn get_config(src: &dyn ImageSource, repo: &str, d: &Digest) -> Result<Vec<u8>> {
-    let (_, mut body) = src.get_blob(repo, d).await?;
-    let mut buf = Vec::new();
-    while let Some(c) = body.next().await {
-        buf.extend_from_slice(&c.map_err(|e| Error::io(format!("{repo} config {d}"), e))?);
-    }
-    if Digest::of(&buf) != *d {
-        return Err(Error::DigestMismatch {
-            what: format!("{repo} config"),
-            expected: d.to_string(),
-            actual: Digest::of(&buf).to_string(),
-        });
-    }
-    Ok(buf)
-}
-
-/// Rebuild one platform image: copy its layers, push the two new layers, config and manifest
-/// (by digest). Returns the new manifest.
-#[allow(clippy::too_many_arguments)]
-async fn rebuild_platform(
-    src: &dyn ImageSource,
-    src_repo: &str,
-    manifest: &Manifest,
-    dest: &dyn ImageDestination,
-    dest_repo: &str,
-    layers: &[&BuiltLayer],
-    edit: &ConfigEdit,
-) -> Result<Manifest> {
-    let view = ManifestView::parse(&manifest.bytes)
-        .map_err(|e| Error::Internal(format!("{src_repo}@{}: {e}", manifest.digest)))?;
-    for l in &view.layers {
-        let d = Digest::parse(&l.digest).map_err(|e| Error::Internal(e.to_string()))?;
-        copy_blob(src, src_repo, dest, dest_repo, &d, l.size).await?;
-    }
-    let cdesc = view
-        .config
-        .as_ref()
-        .ok_or_else(|| Error::Internal(format!("{src_repo}@{}: no config", manifest.digest)))?;
-    let cd = Digest::parse(&cdesc.digest).map_err(|e| Error::Internal(e.to_string()))?;
-    let config = get_config(src, src_repo, &cd).await?;
-    let rebuilt = rebuild_image(&manifest.bytes, &manifest.media_type, &config, layers, edit)?;
-    for l in layers {
-        put_file_blob(dest, dest_repo, l).await?;
-    }
-    let cfg_len = rebuilt.config.len() as u64;
-    let body: BlobStream = Box::pin(futures::stream::once(
-        async move { Ok(bytes::Bytes::from(rebuilt.config)) },
-    ));
-    if !dest.has_blob(dest_repo, &rebuilt.config_digest).await? {
-        dest.put_blob(dest_repo, &rebuilt.config_digest, Some(cfg_len), body)
-            .await?;
-    }
-    dest.put_manifest(dest_repo, &rebuilt.manifest.digest.to_string(), &rebuilt.manifest)
-        .await?;
-    Ok(rebuilt.manifest)
 }
 
 /// What a catalog rebuild needs: the source index image (repository and pinned digest in
@@ -233,12 +120,12 @@ pub async fn push_catalog_build(
                 continue;
             }
             let m = src.get_manifest(src_repo, &child.digest).await?;
-            let new = rebuild_platform(src, src_repo, &m, dest, dest_repo, &layers, &edit).await?;
+            let new = rebuild_platform(src, src_repo, &m, dest, dest_repo, &layers, &edit, None).await?;
             replace.insert(d, Some(new));
         }
         rebuild_index(&top.bytes, &top.media_type, &replace)?
     } else {
-        let new = rebuild_platform(src, src_repo, &top, dest, dest_repo, &layers, &edit).await?;
+        let new = rebuild_platform(src, src_repo, &top, dest, dest_repo, &layers, &edit, None).await?;
         // Pushed by digest already; the tag below points at it.
         new
     };

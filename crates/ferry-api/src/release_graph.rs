@@ -23,14 +23,15 @@
 //! with files before anything is pushed; a base image missing from the target stops the
 //! import with what to do instead of pushing a broken image.
 
+use crate::image_rebuild::rebuild_platform;
 use crate::release::ReleaseOptions;
-use ferry_imagebuild::{layer_from_tarball, rebuild_image, rebuild_index, ConfigEdit};
+use ferry_imagebuild::{layer_from_tarball, rebuild_index, ConfigEdit};
 use ferry_manifests::ResultsExtras;
 use ferry_plan::release::{PlannedGraph, GRAPH_IMAGE_REPO, GRAPH_IMAGE_TAG, RELEASE_IMAGES_REPO};
 use ferry_plan::{BlockList, Plan, PlanPolicy, PlannedImage, SourceProvider};
 use ferry_release::{download_graph_data, HttpOptions};
 use ferry_types::media::{is_index, ManifestView};
-use ferry_types::{BlobStream, Digest, Error, ImageDestination, ImageSource, Manifest, Result};
+use ferry_types::{Digest, Error, ImageDestination, ImageSource, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -162,58 +163,37 @@ pub async fn build_and_push(
                 continue;
             }
             let m = src.get_manifest(base_repo, &child.digest).await?;
-            let new = rebuild_platform(src, base_repo, &m, dest, dest_repo, &built.layer, &edit).await?;
+            let new = rebuild_platform(
+                src,
+                base_repo,
+                &m,
+                dest,
+                dest_repo,
+                &[&built.layer],
+                &edit,
+                Some(base_repo),
+            )
+            .await?;
             replace.insert(d, Some(new));
         }
         rebuild_index(&top.bytes, &top.media_type, &replace)?
     } else {
-        rebuild_platform(src, base_repo, &top, dest, dest_repo, &built.layer, &edit).await?
+        rebuild_platform(
+            src,
+            base_repo,
+            &top,
+            dest,
+            dest_repo,
+            &[&built.layer],
+            &edit,
+            Some(base_repo),
+        )
+        .await?
     };
     dest.put_manifest(dest_repo, GRAPH_IMAGE_TAG, &result).await?;
     tracing::info!(target = %format!("{dest_repo}:{GRAPH_IMAGE_TAG}"), digest = %result.digest, files = built.files,
         base = %format!("{base_repo}@{base_digest}"), "graph-data image pushed");
     Ok(result.digest)
-}
-
-/// One platform: base layers mounted (or copied) into `dest_repo`, the data layer, config and
-/// manifest pushed by digest.
-async fn rebuild_platform(
-    src: &dyn ImageSource,
-    src_repo: &str,
-    manifest: &Manifest,
-    dest: &dyn ImageDestination,
-    dest_repo: &str,
-    layer: &ferry_imagebuild::BuiltLayer,
-    edit: &ConfigEdit,
-) -> Result<Manifest> {
-    let view = ManifestView::parse(&manifest.bytes)
-        .map_err(|e| Error::Internal(format!("{src_repo}@{}: {e}", manifest.digest)))?;
-    for l in &view.layers {
-        let d = Digest::parse(&l.digest).map_err(|e| Error::Internal(e.to_string()))?;
-        if dest.has_blob(dest_repo, &d).await? || dest.mount_blob(dest_repo, src_repo, &d).await? {
-            continue;
-        }
-        crate::operators::copy_blob(src, src_repo, dest, dest_repo, &d, l.size).await?;
-    }
-    let cdesc = view
-        .config
-        .as_ref()
-        .ok_or_else(|| Error::Internal(format!("{src_repo}@{}: no config", manifest.digest)))?;
-    let cd = Digest::parse(&cdesc.digest).map_err(|e| Error::Internal(e.to_string()))?;
-    let config = crate::operators::get_config(src, src_repo, &cd).await?;
-    let rebuilt = rebuild_image(&manifest.bytes, &manifest.media_type, &config, &[layer], edit)?;
-    crate::operators::put_file_blob(dest, dest_repo, layer).await?;
-    let len = rebuilt.config.len() as u64;
-    let body: BlobStream = Box::pin(futures::stream::once(
-        async move { Ok(bytes::Bytes::from(rebuilt.config)) },
-    ));
-    if !dest.has_blob(dest_repo, &rebuilt.config_digest).await? {
-        dest.put_blob(dest_repo, &rebuilt.config_digest, Some(len), body)
-            .await?;
-    }
-    dest.put_manifest(dest_repo, &rebuilt.manifest.digest.to_string(), &rebuilt.manifest)
-        .await?;
-    Ok(rebuilt.manifest)
 }
 
 fn with_ns(namespace: Option<&str>, repo: &str) -> String {
