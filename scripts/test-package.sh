@@ -46,50 +46,17 @@ fi
 stage "testing $DEB ($(du -h "$DEB" | cut -f1)) and $RPM ($(du -h "$RPM" | cut -f1))"
 echo "Depends: $(dpkg-deb -f "$DEB" Depends)"
 
-ROOTFS=$(mktemp -d /tmp/ferry-pkg-root.XXXXXX)
-DRIVER_PID=""
-cleanup() {
-  local status=$?
-  # The driver runs in its own session (setsid): its group holds Xvfb, D-Bus and the app.
-  if [ -n "$DRIVER_PID" ]; then kill -- "-$DRIVER_PID" 2>/dev/null || true; wait "$DRIVER_PID" 2>/dev/null || true; fi
-  # Xvfb, WebKitWebDriver and the app take a moment to exit: wait (5 s at most) until no process
-  # runs inside the root, so that the unmounts below are not "busy".
-  for _ in $(seq 50); do
-    inside=$(for p in /proc/[0-9]*; do [ "$(readlink "$p/root" 2>/dev/null)" = "$ROOTFS" ] && echo "${p#/proc/}"; done || true)
-    [ -z "$inside" ] && break
-    sleep 0.1
-  done
-  for m in dev proc sys; do
-    if mountpoint -q "$ROOTFS/$m"; then $SUDO umount -R "$ROOTFS/$m" || $SUDO umount -R -l "$ROOTFS/$m"; fi
-  done
-  if mountpoint -q "$ROOTFS"; then $SUDO umount "$ROOTFS" || $SUDO umount -l "$ROOTFS"; fi
-  $SUDO rm -rf --one-file-system "$ROOTFS"
-  exit "$status"
-}
-trap cleanup EXIT
-# The root lives in memory (about 1 GiB with WebKitGTK): no disk space taken, nothing left behind
-# on disk by an interrupted run, and unpacking is faster. FERRY_PKG_ROOT_SIZE caps it.
-$SUDO mount -t tmpfs -o "size=${FERRY_PKG_ROOT_SIZE:-3g},mode=755" ferry-pkg-root "$ROOTFS"
-
+. scripts/lib/clean-root.sh
+trap root_cleanup EXIT
 # A clean Debian 12 with only what the test itself uses (X server, D-Bus, the WebDriver);
 # everything the app needs must come from the .deb's dependencies.
-stage "mmdebstrap bookworm"
-# The package lists stay (--skip=cleanup/apt/lists): apt in the root resolves the .deb's Depends.
-$SUDO mmdebstrap --quiet --variant=apt --skip=cleanup/apt/lists \
-  --include=xvfb,xauth,dbus,webkit2gtk-driver,ca-certificates \
-  bookworm "$ROOTFS" http://deb.debian.org/debian
+root_create xvfb,xauth,dbus,webkit2gtk-driver,ca-certificates
 stage "apt installs the .deb with its dependencies"
 cp "$DEB" "$ROOTFS/tmp/ferry.deb"
-cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
-$SUDO mount -t proc proc "$ROOTFS/proc"
-$SUDO mount --rbind /dev "$ROOTFS/dev"
-# A slave copy: unmounting it later never propagates back to the host's /dev.
-$SUDO mount --make-rslave "$ROOTFS/dev"
-$SUDO mount -t sysfs sys "$ROOTFS/sys"
+root_mount
 $SUDO chroot "$ROOTFS" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /tmp/ferry.deb >"$ROOTFS/tmp/apt.log" 2>&1 ||
   { cat "$ROOTFS/tmp/apt.log" >&2; echo "test-package: apt could not install $DEB in a clean Debian 12" >&2; exit 1; }
 echo "apt pulled in $(grep -c '^Setting up ' "$ROOTFS/tmp/apt.log") packages"
-inroot() { $SUDO chroot "$ROOTFS" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root "$@"; }
 # Every library both programs link resolves from what apt installed (a Depends too few fails here).
 for b in /usr/bin/ferry /usr/bin/ferry-desktop; do
   missing=$(inroot ldd "$b" | grep 'not found' || true)
@@ -115,7 +82,36 @@ rpm -K --nosignature "$RPM"
 deb_files=$(dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ {print $6}' | sed -E 's#^(\./|/)?#/#' | sort)
 rpm_files=$(rpm -qlvp "$RPM" 2>/dev/null | awk '$1 !~ /^d/ {print $NF}' | sort)
 [ "$deb_files" = "$rpm_files" ] || { echo "test-package: the .rpm and the .deb hold different files:" >&2; diff <(echo "$deb_files") <(echo "$rpm_files") >&2; exit 1; }
-echo "Requires: $(rpm -qp --requires "$RPM" 2>/dev/null | grep -v '^rpmlib(' | tr '\n' ' ')"
+echo "Requires: $(rpm -qp --requires "$RPM" 2>/dev/null | grep -v '^rpmlib(' | sort -u | tr '\n' ' ')"
+# What can be checked without an RPM distribution's mirror: each soname Require is spelled the way
+# rpm's own dependency generator (elfdeps, which builds every RPM distribution's Provides) spells
+# that library's Provides; the remaining Requires are package names, listed as unproven; and rpm
+# itself, installing into an empty root, finds nothing but those Requires missing (no rpmlib()
+# feature this rpm lacks).
+elfdeps=/usr/lib/rpm/elfdeps
+[ -x "$elfdeps" ] || { echo "test-package: $elfdeps is missing (Debian's rpm package ships it)" >&2; exit 1; }
+unproven=()
+while read -r req; do
+  case "$req" in
+    rpmlib\(*) ;;
+    *.so*'()(64bit)')
+      so=${req%'()(64bit)'}
+      # (no early exit in these pipes: under pipefail a closed pipe would fail them)
+      lib=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ && !n++ {print $NF}')
+      [ -n "$lib" ] || { echo "test-package: no library $so on this machine to check the Require '$req' against" >&2; exit 1; }
+      provides=$("$elfdeps" --provides "$lib")
+      grep -xF "$req" <<<"$provides" >/dev/null ||
+        { echo "test-package: the .rpm requires '$req', but rpm's elfdeps gives $lib the Provides: $(tr '\n' ' ' <<<"$provides")" >&2; exit 1; } ;;
+    *) unproven+=("$req") ;;
+  esac
+done < <(rpm -qp --requires "$RPM" 2>/dev/null | sort -u)
+echo "rpm: every soname Require matches rpm's elfdeps Provides; by package name, unproven without an RPM mirror: ${unproven[*]:-none}"
+empty=$(mktemp -d)
+unresolved=$(rpm --test -i --root "$empty" "$RPM" 2>&1 | sed -n 's/^\t\(.*\) is needed by .*/\1/p' | sort -u || true)
+rm -rf "$empty"
+expected=$(rpm -qp --requires "$RPM" 2>/dev/null | grep -v '^rpmlib(' | sort -u)
+[ "$unresolved" = "$expected" ] ||
+  { echo "test-package: rpm --test into an empty root reports other missing dependencies than the Requires:" >&2; diff <(echo "$expected") <(echo "$unresolved") >&2; exit 1; }
 # Installed with rpm itself into /rpmroot of the Debian root (--nodeps: this root's libraries are
 # Debian's, not an RPM distribution's), then run there.
 $SUDO rpm -i --root "$ROOTFS/rpmroot" --nodeps --noscripts "$RPM"
@@ -129,47 +125,6 @@ stage "the installed app under Xvfb, driven through tauri-driver"
 APP_BIN=$(grep -E '^/usr/bin/' <<<"$deb_files" | grep -v '^/usr/bin/ferry$' | head -1 || true)
 [ -n "$APP_BIN" ] || { echo "test-package: the .deb has no app binary in /usr/bin" >&2; dpkg-deb -c "$DEB" >&2; exit 1; }
 [ -x "$ROOTFS$APP_BIN" ] || { echo "test-package: $APP_BIN is not installed" >&2; exit 1; }
-cp "$(command -v tauri-driver)" "$ROOTFS/usr/local/bin/tauri-driver"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-NPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-setsid $SUDO chroot "$ROOTFS" env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
-  tauri-driver --port "$PORT" --native-port "$NPORT" >"$ROOTFS/tmp/driver.log" 2>&1 &
-DRIVER_PID=$!
-python3 - "$PORT" "$APP_BIN" "$VERSION" <<'PY' || { cat "$ROOTFS/tmp/driver.log" >&2; exit 1; }
-import json, sys, time, urllib.request
-port, app, version = sys.argv[1], sys.argv[2], sys.argv[3]
-base = f"http://127.0.0.1:{port}"
-def wd(method, url, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + url, data=data, method=method, headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return json.load(r).get("value")
-for _ in range(100):
-    try:
-        wd("GET", "/status"); break
-    except Exception:
-        time.sleep(0.2)
-sid = wd("POST", "/session", {"capabilities": {"alwaysMatch": {"browserName": "wry", "tauri:options": {"application": app}}}})["sessionId"]
-try:
-    title = wd("GET", f"/session/{sid}/title")
-    assert title == "Ferry", f"window title {title!r}"
-    deadline = time.time() + 30
-    shown = ""
-    while time.time() < deadline:
-        try:
-            el = wd("POST", f"/session/{sid}/element", {"using": "css selector", "value": '[data-testid="engine-version"]'})
-            shown = wd("GET", f"/session/{sid}/element/{list(el.values())[0]}/text")
-            if version in shown:
-                break
-        except Exception:
-            pass
-        time.sleep(0.3)
-    assert f"Ferry engine {version}" in shown, f"the installed app shows {shown!r}, expected engine {version}"
-    print(f"installed app: window '{title}', masthead '{shown}'")
-finally:
-    try:
-        wd("DELETE", f"/session/{sid}")
-    except Exception:
-        pass
-PY
+root_driver
+python3 scripts/lib/wd-installed-app.py "$PORT" "$APP_BIN" "$VERSION" || { cat "$ROOTFS/tmp/driver.log" >&2; exit 1; }
 stage "passed"
