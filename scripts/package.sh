@@ -5,7 +5,7 @@
 # so the Tauri CLI takes the app crate's, which inherits the workspace's).
 #
 #   scripts/package.sh            # .deb and .rpm
-#   scripts/package.sh appimage   # also tries an AppImage (see below: it cannot be built here)
+#   scripts/package.sh appimage   # also an AppImage (packaging/appimage/build.sh, no download)
 #
 # The packages' dependencies are read from the binaries themselves, not kept by hand: the .deb's
 # Depends are what dpkg-shlibdeps finds for the libraries both binaries link (libssl3 for the CLI,
@@ -39,6 +39,7 @@ case "$profile" in
   *) echo "package: FERRY_PACKAGE_PROFILE=$profile: only release or debug (the profiles Tauri bundles)" >&2; exit 2 ;;
 esac
 
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 T0=$(date +%s)
 stage() { echo "== package: $* ($(($(date +%s) - T0)) s)"; }
 
@@ -111,16 +112,22 @@ for f in ferry ferry-desktop; do
 done
 
 if [ "$appimage" = 1 ]; then
-  stage "the AppImage"
+  stage "the AppImage (packaging/appimage: our runtime, the .deb's files, mksquashfs)"
   # Tauri's AppImage bundler downloads linuxdeploy, its GTK plugin and the AppImage runtime from
-  # github.com at build time; Debian 12 packages none of them (nor appimagetool), so on a machine
-  # that cannot reach GitHub this step fails, after the .deb and .rpm above are done.
-  npx tauri bundle "${tauri_profile[@]}" --bundles appimage --config "$override" ||
-    { echo "package: the AppImage failed: Tauri's bundler downloads linuxdeploy and the AppImage runtime from github.com, which Debian does not package; the .deb and .rpm above are built" >&2; exit 1; }
+  # github.com; packaging/appimage/build.sh makes one from what Debian ships instead.
+  command -v mksquashfs >/dev/null || $SUDO apt-get install -y -qq -o DPkg::Lock::Timeout=900 squashfs-tools
+  # The runtime is linked statically (crt-static on this one crate: no shared dependency is
+  # rebuilt), so it starts whatever libc the machine has.
+  rt_profile=(); [ "$outdir" = release ] && rt_profile=(--release)
+  cargo rustc "${rt_profile[@]}" --locked -p ferry-appimage-runtime --bin ferry-appimage-runtime -- \
+    -C target-feature=+crt-static -C strip=symbols
+  runtime="$TARGET_DIR/$outdir/ferry-appimage-runtime"
+  [[ $(file "$runtime") == *static* ]] || { echo "package: $runtime is not statically linked: $(file "$runtime")" >&2; exit 1; }
+  packaging/appimage/build.sh "$deb" "$runtime" "$out/appimage/Ferry_${version}_amd64.AppImage"
 fi
 
 stage "built (version $version)"
 echo "$deb ($(du -h "$deb" | cut -f1))"
 echo "$rpm ($(du -h "$rpm" | cut -f1))"
-for f in "$out"/appimage/*_"$version"_*.AppImage; do [ "$appimage" = 1 ] && [ -f "$f" ] && echo "$f"; done
+if [ "$appimage" = 1 ]; then echo "$out/appimage/Ferry_${version}_amd64.AppImage ($(du -h "$out/appimage/Ferry_${version}_amd64.AppImage" | cut -f1))"; fi
 exit 0

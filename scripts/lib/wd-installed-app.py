@@ -35,6 +35,12 @@ try:
     assert f"Ferry engine {version}" in shown, f"the installed app shows {shown!r}, expected engine {version}"
     print(f"installed app: window '{title}', masthead '{shown}'")
     if shot:
+        # The text is in the DOM before the web fonts and the first paint are: wait for both.
+        for _ in range(50):
+            if wd("POST", f"/session/{sid}/execute/sync", {"script": "return document.fonts.status", "args": []}) == "loaded":
+                break
+            time.sleep(0.1)
+        time.sleep(1)
         png = base64.b64decode(wd("GET", f"/session/{sid}/screenshot"))
         assert png[:8] == b"\x89PNG\r\n\x1a\n", "the screenshot is not a PNG"
         open(shot, "wb").write(png)
