@@ -19,7 +19,7 @@
 //! its caller cannot always open the source again. [`put_blob`] therefore takes two ways:
 //! - a blob of at most [`REPLAY_LIMIT`] bytes goes on a pooled connection and is kept as it is
 //!   sent: lost that way, the upload starts over at once with a new session on new connections
-//!   from the kept bytes (and the rest of the stream, when the size was not told);
+//!   from the kept bytes (then whatever of the stream the lost attempt had not taken);
 //! - a bigger blob (or one of unknown size) opens connections of its own: none of them can be
 //!   a kept-alive one the server is closing, and one connection set-up is little next to the
 //!   blob. Its other failures go up as before (`is_transient`) for the caller to retry.
@@ -38,7 +38,8 @@ use std::task::{Context, Poll};
 pub(crate) const REPLAY_LIMIT: usize = 1 << 20;
 
 tokio::task_local! {
-    /// Set while an upload starts over: every request of that attempt goes on new connections.
+    /// Set for an upload that must not meet a kept-alive connection (a big one, or a small one
+    /// starting over): every request of that `blob_put` goes on a new connection.
     static FRESH: reqwest::Client;
 }
 

@@ -142,15 +142,20 @@ export async function fill(css, value) {
     });
     return;
   }
-  // Under load a controlled input can re-render its old value after clear: select all and
-  // delete by keys until it is empty, so the typed value replaces the old one.
-  for (let i = 0; i < 5; i++) {
-    const left = await wd("GET", S(`/element/${el}/property/value`)).catch(() => "");
-    if (!left) break;
-    await wd("POST", S(`/element/${el}/value`), { text: "\uE009a\uE009\uE003" });
-    await sleep(100);
+  // Under load a controlled input can re-render its old value after clear, even after it read
+  // empty once: select all and delete by keys until it is empty, type, and start over while
+  // the field does not hold exactly the value (the typed text was appended to the old one).
+  const value_ = () => wd("GET", S(`/element/${el}/property/value`)).catch(() => "");
+  for (let attempt = 0; attempt < 4; attempt++) {
+    for (let i = 0; i < 5; i++) {
+      if (!(await value_())) break;
+      await wd("POST", S(`/element/${el}/value`), { text: "\uE009a\uE009\uE003" });
+      await sleep(100);
+    }
+    await wd("POST", S(`/element/${el}/value`), { text: value });
+    await sleep(50);
+    if ((await value_()) === value) return;
   }
-  await wd("POST", S(`/element/${el}/value`), { text: value });
 }
 // CodeMirror renders one .cm-line per line (only the visible ones; the image set is short).
 export const YAML_TEXT = "return Array.from(document.querySelectorAll('.cm-line')).map((l) => l.textContent).join('\\n')";
