@@ -124,10 +124,13 @@ pub(crate) fn http_builder(opts: &ClientOptions, policy: &TlsPolicy) -> Result<r
 impl RegistryClient {
     /// Builds the client. Fails when a configured CA bundle cannot be read or parsed.
     pub fn new(creds: Arc<dyn CredentialResolver>, opts: ClientOptions) -> Result<Self> {
-        // Validate every policy now so a bad --ca-bundle fails before any work starts.
-        build_http(&opts, &opts.default_tls)?;
-        for p in opts.per_registry.values() {
-            build_http(&opts, p)?;
+        // Validate every policy with a CA bundle now so a bad --ca-bundle fails before any work
+        // starts. Policies without one cannot fail to build, and each build loads the system
+        // trust store (hundreds of KB read), so they are built only when a host is first used.
+        for p in std::iter::once(&opts.default_tls).chain(opts.per_registry.values()) {
+            if p.ca_bundle.is_some() {
+                build_http(&opts, p)?;
+            }
         }
         Ok(RegistryClient {
             inner: Arc::new(Inner {
