@@ -11,6 +11,7 @@ PKGS=(
   xvfb xauth xdotool imagemagick webkit2gtk-driver
   gnome-keyring dbus libsecret-tools keyutils
   docker-registry apache2-utils openssl skopeo chromium
+  squashfs-tools
 )
 
 SUDO=""
