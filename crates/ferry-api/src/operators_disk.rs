@@ -401,11 +401,15 @@ mod no_update_tests {
         ));
         // A new index (imagePin) or another selection is an update; so is any other image.
         let a2 = json!({"catalog": "r/c:v1", "imagePin": "r/c@sha256:ab", "packages": [{"name": "foo"}]});
-        assert!(!only_unchanged_catalogs(cat, &[a2], &[a.clone()]));
+        assert!(!only_unchanged_catalogs(cat, &[a2], std::slice::from_ref(&a)));
         let a3 = json!({"catalog": "r/c:v1", "imagePin": "r/c@sha256:aa", "packages": [{"name": "bar"}]});
-        assert!(!only_unchanged_catalogs(cat, &[a3], &[a.clone()]));
+        assert!(!only_unchanged_catalogs(cat, &[a3], std::slice::from_ref(&a)));
         let kinds = [ImageKind::OperatorCatalog, ImageKind::OperatorBundle];
-        assert!(!only_unchanged_catalogs(kinds, &[a.clone()], &[a.clone()]));
+        assert!(!only_unchanged_catalogs(
+            kinds,
+            std::slice::from_ref(&a),
+            std::slice::from_ref(&a)
+        ));
         // Without catalogs the ordinary rule applies (nothing here to decide).
         assert!(!only_unchanged_catalogs([], &[], &[]));
     }
