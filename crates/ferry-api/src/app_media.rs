@@ -127,22 +127,6 @@ fn finish<'a>(
     }
 }
 
-/// `sha256:<hex>` of a file, streamed.
-fn file_sha256(path: &Path) -> Result<String> {
-    use std::io::Read as _;
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
-    let mut h = ferry_types::Sha256Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io(path.display(), e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finish().to_string())
-}
-
 /// The report for a folder whose one sidecar parts list (`mirror_seq<N>.parts.json`, written
 /// next to the parts by every export) names parts the folder does not hold; `None` when every
 /// listed part is there, or there is no single readable sidecar (the set's own checks answer).
@@ -198,6 +182,13 @@ fn missing_per_sidecar(folder: &Path) -> Option<MediaReport> {
         images: vec![],
         problems,
     })
+}
+
+/// `sha256:<hex>` of a file, streamed.
+fn file_sha256(path: &Path) -> Result<String> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path.display(), e))?;
+    let d = ferry_types::Digest::of_reader(f).map_err(|e| Error::io(path.display(), e))?;
+    Ok(d.to_string())
 }
 
 #[cfg(test)]

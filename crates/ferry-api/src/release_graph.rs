@@ -390,16 +390,6 @@ pub async fn import(
 }
 
 fn digest_of_file(p: &Path) -> Result<Digest> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(p).map_err(|e| Error::io(p.display(), e))?;
-    let mut h = ferry_types::Sha256Hasher::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io(p.display(), e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finish())
+    let f = std::fs::File::open(p).map_err(|e| Error::io(p.display(), e))?;
+    Digest::of_reader(f).map_err(|e| Error::io(p.display(), e))
 }

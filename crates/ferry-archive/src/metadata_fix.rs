@@ -10,7 +10,7 @@
 
 use crate::{part_name, parts_list_name, PartInfo, PartsList, PARTS_ENTRY};
 use ferry_metadata::METADATA_PATH;
-use ferry_types::{Error, Result, Sha256Hasher};
+use ferry_types::{Digest, Error, Result};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -59,17 +59,8 @@ fn overwrite(path: &Path, offset: u64, data: &[u8]) -> Result<()> {
 }
 
 fn sha256_of(path: &Path) -> Result<String> {
-    let mut f = File::open(path).map_err(io(path))?;
-    let mut h = Sha256Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(io(path))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finish().to_string())
+    let f = File::open(path).map_err(io(path))?;
+    Ok(Digest::of_reader(f).map_err(io(path))?.to_string())
 }
 
 /// Replace the metadata of the finished set `seq` in `dir` with `json` (see the module docs).

@@ -39,6 +39,19 @@ impl Digest {
         }
     }
 
+    /// The digest of everything `r` yields, read in 1 MiB pieces (a file is never held whole).
+    pub fn of_reader(mut r: impl std::io::Read) -> std::io::Result<Self> {
+        let mut h = Sha256Hasher::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = r.read(&mut buf)?;
+            if n == 0 {
+                return Ok(h.finish());
+            }
+            h.update(&buf[..n]);
+        }
+    }
+
     pub fn from_hex(hex: String) -> Result<Self, DigestError> {
         Self::parse(&format!("sha256:{hex}"))
     }
@@ -130,5 +143,7 @@ mod tests {
         h.update(b"world");
         assert_eq!(h.len(), 11);
         assert_eq!(h.finish(), Digest::of(b"hello world"));
+        let read = Digest::of_reader(&b"hello world"[..]).unwrap();
+        assert_eq!(read, Digest::of(b"hello world"));
     }
 }
