@@ -582,12 +582,17 @@ impl Engine {
                 size,
             })
         });
-        let (verifying, verdict) = VerifyingStream::new(body, digest.clone(), size, on_progress);
+        let dest_hashes = self.dest.checks_digests();
+        let (verifying, verdict) = VerifyingStream::with_check(body, digest.clone(), size, on_progress, !dest_hashes);
         let put = self
             .dest
             .put_blob(&job.dest_repo, digest, Some(size), Box::pin(verifying))
             .await;
-        let v = verdict.lock().unwrap().clone();
+        let mut v = verdict.lock().unwrap().clone();
+        if let (true, Err(Error::DigestMismatch { actual, .. })) = (dest_hashes, &put) {
+            // The destination found the content wrong: the same verdict as our own hash.
+            v.mismatch.get_or_insert((actual.clone(), v.bytes));
+        }
         if let Some((actual, n)) = v.mismatch {
             // Corrupt at the source (or in transit): retrying rarely helps and the bytes must not
             // land, so the image fails here.

@@ -35,6 +35,12 @@ pub(crate) type VerdictCell = Arc<Mutex<Verdict>>;
 pub(crate) struct VerifyingStream {
     inner: BlobStream,
     hasher: Option<Sha256Hasher>,
+    /// Set when the destination hashes the body itself ([`ImageDestination::checks_digests`]):
+    /// only the size is checked here, so the bytes are not hashed twice on the same task.
+    ///
+    /// [`ImageDestination::checks_digests`]: ferry_types::ImageDestination::checks_digests
+    count_only: bool,
+    seen: u64,
     expected: Digest,
     expected_size: u64,
     verdict: VerdictCell,
@@ -45,6 +51,7 @@ pub(crate) struct VerifyingStream {
 }
 
 impl VerifyingStream {
+    #[cfg(test)]
     /// `on_progress` gets the cumulative byte count, throttled to ~1 MiB / 100 ms.
     pub(crate) fn new(
         inner: BlobStream,
@@ -52,10 +59,24 @@ impl VerifyingStream {
         expected_size: u64,
         on_progress: Box<dyn FnMut(u64) + Send>,
     ) -> (Self, VerdictCell) {
+        Self::with_check(inner, expected, expected_size, on_progress, true)
+    }
+
+    /// `hash`: false when the destination checks the digest itself; sizes, source errors and
+    /// progress are still tracked, and `verified` then means "every byte passed".
+    pub(crate) fn with_check(
+        inner: BlobStream,
+        expected: Digest,
+        expected_size: u64,
+        on_progress: Box<dyn FnMut(u64) + Send>,
+        hash: bool,
+    ) -> (Self, VerdictCell) {
         let verdict = VerdictCell::default();
         let s = VerifyingStream {
             inner,
-            hasher: Some(Sha256Hasher::new()),
+            hasher: hash.then(Sha256Hasher::new),
+            count_only: !hash,
+            seen: 0,
             expected,
             expected_size,
             verdict: verdict.clone(),
@@ -72,10 +93,14 @@ impl VerifyingStream {
     /// is then unknown).
     fn fail(&mut self, actual: Option<Digest>, size: u64) -> std::io::Error {
         self.finished = true;
-        let shown = actual
-            .as_ref()
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "more data than declared".into());
+        let shown = actual.as_ref().map(|d| d.to_string()).unwrap_or_else(|| {
+            if size > self.expected_size {
+                "more data than declared"
+            } else {
+                "fewer bytes than declared"
+            }
+            .into()
+        });
         let mut v = self.verdict.lock().unwrap();
         v.verified = false;
         v.mismatch = Some((shown.clone(), size));
@@ -86,6 +111,34 @@ impl VerifyingStream {
                 self.expected, self.expected_size
             ),
         )
+    }
+}
+
+impl VerifyingStream {
+    /// The size-only path: pass the chunk on unless it runs past the declared size.
+    fn count(&mut self, chunk: Bytes) -> Option<std::io::Result<Bytes>> {
+        let n = self.seen + chunk.len() as u64;
+        self.seen = n;
+        self.verdict.lock().unwrap().bytes = n;
+        if n > self.expected_size {
+            return Some(Err(self.fail(None, n)));
+        }
+        if n == self.expected_size {
+            self.verdict.lock().unwrap().verified = true;
+        }
+        self.emit(n);
+        Some(Ok(chunk))
+    }
+
+    fn emit(&mut self, n: u64) {
+        if n == self.expected_size
+            || n - self.last_emit_bytes >= PROGRESS_BYTES
+            || self.last_emit_at.elapsed() >= PROGRESS_INTERVAL
+        {
+            self.last_emit_bytes = n;
+            self.last_emit_at = Instant::now();
+            (self.on_progress)(n);
+        }
     }
 }
 
@@ -102,6 +155,9 @@ impl Stream for VerifyingStream {
             Poll::Ready(Some(Ok(chunk))) => {
                 if chunk.is_empty() {
                     return Poll::Ready(Some(Ok(chunk)));
+                }
+                if this.count_only {
+                    return Poll::Ready(this.count(chunk));
                 }
                 let Some(hasher) = this.hasher.as_mut() else {
                     // Bytes after the declared size was reached and verified.
@@ -128,14 +184,7 @@ impl Stream for VerifyingStream {
                     }
                     this.verdict.lock().unwrap().verified = true;
                 }
-                if n == this.expected_size
-                    || n - this.last_emit_bytes >= PROGRESS_BYTES
-                    || this.last_emit_at.elapsed() >= PROGRESS_INTERVAL
-                {
-                    this.last_emit_bytes = n;
-                    this.last_emit_at = Instant::now();
-                    (this.on_progress)(n);
-                }
+                this.emit(n);
                 Poll::Ready(Some(Ok(chunk)))
             }
             Poll::Ready(Some(Err(e))) => {
@@ -145,6 +194,15 @@ impl Stream for VerifyingStream {
             }
             Poll::Ready(None) => {
                 this.finished = true;
+                if this.count_only {
+                    let n = this.seen;
+                    if n != this.expected_size {
+                        return Poll::Ready(Some(Err(this.fail(None, n))));
+                    }
+                    this.verdict.lock().unwrap().verified = true;
+                    (this.on_progress)(n);
+                    return Poll::Ready(None);
+                }
                 if let Some(hasher) = this.hasher.take() {
                     // Short body (or an empty blob, which has no last chunk to decide on).
                     let n = hasher.len();
@@ -304,6 +362,47 @@ mod tests {
             Box::new(|_| {}),
         );
         assert!(drain(s).await.1.is_some());
+    }
+
+    #[tokio::test]
+    async fn count_only_checks_sizes_but_not_content() {
+        // The destination hashes: a wrong body of the right size passes here (the destination
+        // refuses it), a short or long one does not.
+        let (s, verdict) = VerifyingStream::with_check(
+            stream_of(vec![Ok(Bytes::from_static(b"abc")), Ok(Bytes::from_static(b"xyz"))]),
+            Digest::of(b"abcdef"),
+            6,
+            Box::new(|_| {}),
+            false,
+        );
+        let (out, err) = drain(s).await;
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(out, b"abcxyz");
+        let v = verdict.lock().unwrap().clone();
+        assert!(v.verified && v.mismatch.is_none());
+        assert_eq!(v.bytes, 6);
+
+        let (s, verdict) = VerifyingStream::with_check(
+            stream_of(vec![Ok(Bytes::from_static(b"abc"))]),
+            Digest::of(b"abcdef"),
+            6,
+            Box::new(|_| {}),
+            false,
+        );
+        let err = drain(s).await.1.expect("a short body fails");
+        assert!(err.to_string().contains("fewer bytes than declared"), "{err}");
+        assert_eq!(verdict.lock().unwrap().mismatch.as_ref().unwrap().1, 3);
+
+        let (s, verdict) = VerifyingStream::with_check(
+            stream_of(vec![Ok(Bytes::from_static(b"abcdefg"))]),
+            Digest::of(b"abcdef"),
+            6,
+            Box::new(|_| {}),
+            false,
+        );
+        let (out, err) = drain(s).await;
+        assert!(out.is_empty() && err.is_some(), "the oversize chunk is not passed on");
+        assert!(!verdict.lock().unwrap().verified);
     }
 
     #[tokio::test]

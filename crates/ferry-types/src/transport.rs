@@ -56,7 +56,14 @@ pub trait ImageDestination: Send + Sync {
     async fn mount_blob(&self, _repo: &str, _from_repo: &str, _digest: &Digest) -> Result<bool> {
         Ok(false)
     }
-    /// Store a blob. `body` is verified by the caller as it flows; implementations must not
+    /// True when `put_blob` hashes the body itself and stores nothing unless the digest and size
+    /// match, failing with [`Error::DigestMismatch`](crate::Error::DigestMismatch) otherwise (the
+    /// archive writer). The copy engine then checks only sizes as the bytes flow, instead of
+    /// hashing every byte a second time on the task that writes them.
+    fn checks_digests(&self) -> bool {
+        false
+    }
+    /// Store a blob. `body` is verified by the caller as it flows (unless [`Self::checks_digests`]); implementations must not
     /// make the blob visible unless the whole body arrived (registries check the digest too).
     async fn put_blob(&self, repo: &str, digest: &Digest, size: Option<u64>, body: BlobStream) -> Result<()>;
     /// Digest of the manifest currently at `reference`, if any.

@@ -11,6 +11,7 @@ mod extras;
 pub use extras::EXTRA_FOLDERS;
 mod resume;
 mod spool;
+mod writeback;
 pub use spool::DEFAULT_SPOOL_BYTES;
 
 use crate::{parse_part_name, parts_list_name, PartInfo, PartsList};
@@ -350,6 +351,11 @@ impl State {
 impl ImageDestination for ArchiveWriter {
     fn describe(&self) -> String {
         format!("archive {}", self.opts.dir.display())
+    }
+
+    /// Every path into a part (streamed, spooled) hashes the blob and commits only a match.
+    fn checks_digests(&self) -> bool {
+        true
     }
 
     async fn has_blob(&self, _repo: &str, digest: &Digest) -> Result<bool> {
