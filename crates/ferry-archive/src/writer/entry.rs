@@ -8,6 +8,7 @@
 //! run that rollback itself, so the part stays marked dirty and the next user of the state
 //! truncates it before writing anything: no partial bytes ever sit before a later entry.
 
+use super::writeback::Writeback;
 use super::{journal_path, JournalLine, State};
 use crate::hash_pipe::HashPipe;
 use crate::{part_name, PartInfo};
@@ -137,6 +138,14 @@ impl State {
             .as_mut()
             .ok_or_else(|| Error::Internal("archive part not open".into()))?;
         f.write_all(bytes).map_err(io(&p))
+    }
+
+    /// `written` bytes of the part went into the buffered writer: start the device writes of
+    /// what the kernel holds of them (see [`Writeback`]).
+    fn kick(&self, wb: &mut Writeback, written: u64) {
+        if let Some(bw) = &self.file {
+            wb.kick(bw.get_ref(), written - bw.buffer().len() as u64);
+        }
     }
 
     /// Append one line to the journal; a failed write is cut off again so the journal never
@@ -338,6 +347,8 @@ impl State {
             let mut part_pipe = HashPipe::new(ph, size);
             let mut blob_pipe = HashPipe::new(Sha256Hasher::new(), size);
             let mut got = 0u64;
+            let body_at = start + hdr.len() as u64;
+            let mut wb = Writeback::new(start);
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|e| Error::io(format!("{name} (source stream)"), e))?;
                 if got + chunk.len() as u64 > size {
@@ -349,6 +360,7 @@ impl State {
                 blob_pipe.update(&chunk);
                 part_pipe.update(&chunk);
                 self.write_raw(&chunk)?;
+                self.kick(&mut wb, body_at + got);
             }
             if got != size {
                 return Err(Error::Archive(format!(
@@ -412,6 +424,8 @@ impl State {
             st.put(&mut ph, &hdr)?;
             let mut h = Sha256Hasher::new();
             let mut buf = vec![0u8; BUF];
+            let body_at = start + hdr.len() as u64;
+            let mut wb = Writeback::new(start);
             loop {
                 let n = f.read(&mut buf).map_err(io(src))?;
                 if n == 0 {
@@ -423,6 +437,7 @@ impl State {
                 }
                 h.update(&buf[..n]);
                 st.put(&mut ph, &buf[..n])?;
+                st.kick(&mut wb, body_at + h.len());
             }
             if h.len() != size {
                 return Err(Error::Archive(format!(
