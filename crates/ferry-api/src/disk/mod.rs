@@ -27,6 +27,7 @@
 pub mod d2m;
 pub mod m2d;
 mod m2d_plan;
+mod part_reader;
 mod report;
 pub mod results;
 mod stream_push;

@@ -6,14 +6,13 @@
 //! content the registry's garbage collection removes; a rerun after the part is copied again
 //! skips them.
 
+use super::part_reader::{self, PartReader};
+use bytes::Bytes;
 use ferry_archive::ArchiveSet;
 use ferry_copy::{CancellationToken, ProgressEvent, ProgressSink};
 use ferry_types::{BlobStream, Digest, Error, ImageDestination, Result, Sha256Hasher};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const CHUNK: usize = 1 << 20;
 
 /// Where each blob of the set has to go: destination repositories and an image label for
 /// progress events.
@@ -104,30 +103,6 @@ fn regions(set: &ArchiveSet, pi: usize) -> Vec<(u64, u64, String)> {
     v
 }
 
-async fn read_into(
-    f: &mut tokio::fs::File,
-    n: u64,
-    buf: &mut [u8],
-    part_hash: &mut Sha256Hasher,
-    mut each: impl FnMut(&[u8]),
-) -> std::io::Result<()> {
-    let mut left = n;
-    while left > 0 {
-        let want = (left as usize).min(buf.len());
-        let got = f.read(&mut buf[..want]).await?;
-        if got == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "part ends early",
-            ));
-        }
-        part_hash.update(&buf[..got]);
-        each(&buf[..got]);
-        left -= got as u64;
-    }
-    Ok(())
-}
-
 async fn one_part(
     set: &ArchiveSet,
     pi: usize,
@@ -139,10 +114,7 @@ async fn one_part(
     let part = &set.parts[pi];
     let path = part.path.clone();
     let io = |e: std::io::Error| Error::io(path.display(), e);
-    let mut f = tokio::fs::File::open(&path).await.map_err(io)?;
-    let mut part_hash = Sha256Hasher::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut pos = 0u64;
+    let mut f = PartReader::open(&path).map_err(io)?;
     let mut stats = StreamStats::default();
     // Per-part progress for the app and the CLI: bytes of this part read so far, sent after
     // each entry (so at most one event per entry, plus the start and the end).
@@ -159,9 +131,7 @@ async fn one_part(
         if cancel.is_cancelled() {
             return Err(Error::Cancelled);
         }
-        read_into(&mut f, off - pos, &mut buf, &mut part_hash, |_| {})
-            .await
-            .map_err(io)?;
+        f.over(off - f.pos(), |_| {}).await.map_err(io)?;
         let file = name.rsplit('/').next().unwrap_or_default();
         let digest = Digest::parse(file).ok();
         let wanted = name
@@ -175,34 +145,17 @@ async fn one_part(
                 let missing = missing_repos(&dest, repos, &d).await?;
                 if missing.is_empty() {
                     stats.blobs_present += 1;
-                    read_into(&mut f, size, &mut buf, &mut part_hash, |c| h.update(c))
-                        .await
-                        .map_err(io)?;
+                    f.over(size, |c| h.update(c)).await.map_err(io)?;
                 } else {
-                    upload(
-                        &mut f,
-                        size,
-                        &mut buf,
-                        &mut part_hash,
-                        &dest,
-                        &missing,
-                        &d,
-                        label,
-                        &set.where_(&name),
-                        progress,
-                    )
-                    .await?;
+                    upload(&mut f, size, &dest, &missing, &d, label, &set.where_(&name), progress).await?;
                     verified_inside = true;
                     stats.blobs_pushed += 1;
                     stats.bytes_pushed += size;
                 }
             }
-            None => read_into(&mut f, size, &mut buf, &mut part_hash, |c| h.update(c))
-                .await
-                .map_err(io)?,
+            None => f.over(size, |c| h.update(c)).await.map_err(io)?,
         }
-        pos = off + size;
-        report(pos, false);
+        report(f.pos(), false);
         if verified_inside {
             stats.entries_checked += 1;
         } else if let Some(d) = digest {
@@ -220,14 +173,8 @@ async fn one_part(
             stats.entries_checked += 1;
         }
     }
-    // The rest: padding, the end-of-archive marker.
-    loop {
-        let n = f.read(&mut buf).await.map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        part_hash.update(&buf[..n]);
-    }
+    // The rest (padding, the end-of-archive marker) is read and hashed by the reader.
+    let part_sha = f.finish().await.map_err(io)?;
     let listed = set
         .parts_list
         .as_ref()
@@ -235,7 +182,7 @@ async fn one_part(
         .and_then(|i| i.sha256.clone());
     match listed {
         Some(expected) => {
-            let actual = part_hash.finish();
+            let actual = part_sha;
             if actual.to_string() != expected {
                 return Err(Error::DigestMismatch {
                     what: format!(
@@ -267,13 +214,12 @@ async fn missing_repos(dest: &Arc<dyn ImageDestination>, repos: &BTreeSet<String
 
 /// Stream one blob entry to the first missing repository while hashing it, then mount it into
 /// the others (a registry that refuses the mount leaves them to the copy engine). The last
-/// chunk is held back until the blob's hash matched, so damaged bytes never complete an upload.
+/// piece is held back until the blob's hash matched, so damaged bytes never complete an upload:
+/// the body ends with an error instead.
 #[allow(clippy::too_many_arguments)]
 async fn upload(
-    f: &mut tokio::fs::File,
+    f: &mut PartReader,
     size: u64,
-    buf: &mut [u8],
-    part_hash: &mut Sha256Hasher,
     dest: &Arc<dyn ImageDestination>,
     missing: &[String],
     d: &Digest,
@@ -281,11 +227,14 @@ async fn upload(
     where_: &str,
     progress: &ProgressSink,
 ) -> Result<()> {
-    let (mut tx, rx) = tokio::io::duplex(CHUNK);
+    // The pieces are the reader's own (no copy); a few in flight keep the socket busy.
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(part_reader::QUEUE);
     let first = missing[0].clone();
     let push = {
         let (dest, first, d) = (dest.clone(), first.clone(), d.clone());
-        let body: BlobStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(rx, 256 << 10));
+        let body: BlobStream = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }));
         tokio::spawn(async move { dest.put_blob(&first, &d, Some(size), body).await })
     };
     progress(ProgressEvent::BlobStarted {
@@ -294,33 +243,32 @@ async fn upload(
         size,
     });
     let mut blob_hash = Sha256Hasher::new();
-    let mut held: Vec<u8> = Vec::new();
+    let mut held: Option<Bytes> = None;
     let (mut left, mut sent) = (size, 0u64);
     let mut outcome: std::result::Result<(), Error> = Ok(());
     while left > 0 {
-        let want = (left as usize).min(buf.len());
-        let got = match f.read(&mut buf[..want]).await {
-            Ok(0) => {
+        let piece = match f.next(left).await {
+            Ok(p) => p,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 outcome = Err(Error::Archive(format!(
                     "{where_}: the part ends inside this entry; copy it again"
                 )));
                 break;
             }
-            Ok(n) => n,
             Err(e) => {
                 outcome = Err(Error::io(where_, e));
                 break;
             }
         };
-        part_hash.update(&buf[..got]);
-        blob_hash.update(&buf[..got]);
-        left -= got as u64;
-        if !held.is_empty() && tx.write_all(&held).await.is_err() {
-            break; // the upload ended early; its error is reported below
+        blob_hash.update(&piece);
+        left -= piece.len() as u64;
+        if let Some(h) = held.replace(piece) {
+            let n = h.len() as u64;
+            if tx.send(Ok(h)).await.is_err() {
+                break; // the upload ended early; its error is reported below
+            }
+            sent += n;
         }
-        sent += held.len() as u64;
-        held.clear();
-        held.extend_from_slice(&buf[..got]);
         progress(ProgressEvent::BlobProgress {
             image: label.to_string(),
             digest: d.clone(),
@@ -331,7 +279,9 @@ async fn upload(
     if outcome.is_ok() && left == 0 {
         let actual = blob_hash.finish();
         if &actual == d {
-            let _ = tx.write_all(&held).await;
+            if let Some(h) = held.take() {
+                let _ = tx.send(Ok(h)).await;
+            }
         } else {
             outcome = Err(Error::DigestMismatch {
                 what: format!("{where_} (the part is corrupted; copy it again from the source media)"),
@@ -340,8 +290,15 @@ async fn upload(
             });
         }
     }
-    // Closing the pipe ends the body: whole when the hash matched, short (so refused) otherwise.
-    let _ = tx.shutdown().await;
+    if outcome.is_err() {
+        // The body ends with an error: the upload is abandoned, never completed short.
+        let _ = tx
+            .send(Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{where_}: not uploaded (the entry failed its check)"),
+            )))
+            .await;
+    }
     drop(tx);
     let pushed = push.await.map_err(|e| Error::Internal(format!("upload task: {e}")))?;
     outcome?;
