@@ -1,8 +1,8 @@
 //! A sha256 computed on a thread of its own, fed the same bytes as they flow.
 //!
-//! A big blob written into a part is hashed twice over (its own digest and the part's sha256),
-//! and the copy engine hashes it once more as it arrives. Inline, those run one after the other
-//! on the task that writes the part, which then sets the pace of the download. A [`HashPipe`]
+//! A big blob written into a part is hashed twice over: its own digest (the copy engine leaves
+//! that check to the writer, see `checks_digests`) and the part's sha256. Inline, those run one
+//! after the other on the task that writes the part, which then sets the pace of the download. A [`HashPipe`]
 //! takes one of them to another core: each piece is handed over as a [`Bytes`] (a reference
 //! count, no copy) through a bounded channel, so the bytes held for it never exceed
 //! [`QUEUE`] pieces and a slow hasher slows the writer instead of growing memory. Nothing is

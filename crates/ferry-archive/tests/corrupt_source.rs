@@ -2,58 +2,28 @@
 //! copied to removable media. The archive writer hashes every blob itself, so the copy engine
 //! only counts the bytes on this path (`ImageDestination::checks_digests`): the check must still
 //! fail that image, name the blob and the image, not retry, and keep the bytes off the media,
-//! both for a big blob (hashed on a thread of its own) and a small one (hashed inline), and
-//! whether the blob streams into the part or is spooled next to it.
+//! both for a big blob (hashed on a thread of its own) and a small one (hashed inline). Three
+//! images copy at once, so blobs that find the part busy go through the spool (also hashed).
 
-use ferry_archive::{ArchiveSet, ArchiveWriter, WriterOptions};
+use ferry_archive::{ArchiveSet, ArchiveWriter};
 use ferry_copy::{copy_images, CopyJob, CopyOptions, ProgressEvent};
-use ferry_testkit::{push_image, ImageFormat, ImageSpec, LayerSpec, PushedImage, RegistryOpts, RegistryServer};
+use ferry_testkit::{push_image, PushedImage, RegistryOpts, RegistryServer};
 use ferry_types::{Digest, ErrorCode, ImageDestination, ImageSource};
-use std::collections::HashSet;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const MIB: u64 = 1 << 20;
+mod common;
+use common::*;
 
-fn registry(host: &str) -> Arc<ferry_registry::Registry> {
-    let opts = ferry_registry::ClientOptions {
-        default_tls: ferry_registry::TlsPolicy {
-            plain_http: true,
-            ..Default::default()
-        },
-        retry_base_delay: Duration::from_millis(20),
-        ..Default::default()
-    };
-    let client = ferry_registry::RegistryClient::new(Arc::new(ferry_auth::Anonymous), opts).expect("registry client");
-    Arc::new(client.registry(host))
-}
+const UID: &str = "8d1d0c8e-0000-4000-8000-0000000000c3";
 
 /// Flip one byte in the middle of a blob in the registry's storage (the size stays right).
 fn corrupt(server: &RegistryServer, d: &Digest) {
-    let path = server
-        .storage_dir()
-        .join("docker/registry/v2/blobs/sha256")
-        .join(&d.hex()[..2])
-        .join(d.hex())
-        .join("data");
+    let path = blob_file(server, d);
     let mut bytes = std::fs::read(&path).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0xff;
     std::fs::write(&path, bytes).unwrap();
-}
-
-fn writer_opts(dir: &Path) -> WriterOptions {
-    WriterOptions {
-        dir: dir.to_path_buf(),
-        sequence: 1,
-        uid: "8d1d0c8e-0000-4000-8000-0000000000c3".into(),
-        max_part_bytes: 1 << 30,
-        strict: false,
-        metadata_json: br#"{"kind":"Metadata","apiVersion":"mirror.openshift.io/v1alpha2","uid":"8d1d0c8e-0000-4000-8000-0000000000c3","singleUse":false,"pastMirror":{"timestamp":1,"sequence":1,"mirror":{}}}"#.to_vec(),
-        plan_key: "corrupt-source".into(),
-        skip_digests: HashSet::new(),
-    }
 }
 
 fn job(source: &Arc<ferry_registry::Registry>, i: &PushedImage) -> CopyJob {
@@ -64,14 +34,6 @@ fn job(source: &Arc<ferry_registry::Registry>, i: &PushedImage) -> CopyJob {
         dest_repo: i.repo.clone(),
         dest_tag: Some(i.tag.clone()),
         label: format!("{}:{}", i.repo, i.tag),
-    }
-}
-
-fn spec(layers: &[(u64, u64)]) -> ImageSpec {
-    ImageSpec {
-        format: ImageFormat::Oci,
-        layers: layers.iter().map(|&(size, seed)| LayerSpec { size, seed }).collect(),
-        platforms: vec![],
     }
 }
 
@@ -89,7 +51,7 @@ async fn corrupt_blobs_fail_their_image_and_never_reach_the_media() {
 
     let source = registry(&src.host());
     let dir = tempfile::tempdir().unwrap();
-    let w = Arc::new(ArchiveWriter::create(writer_opts(dir.path())).unwrap());
+    let w = Arc::new(ArchiveWriter::create(writer_opts(dir.path(), UID, "corrupt-source")).unwrap());
     assert!(
         w.checks_digests(),
         "the path under test: the writer hashes, the engine counts"

@@ -4,53 +4,18 @@
 //! engine, the archive writer, and a second registry the finished media is imported into.
 //! After the source is fixed, a rerun resumes the set: it verifies and holds every image.
 
-use ferry_archive::{verify_set, ArchiveSet, ArchiveSource, ArchiveWriter, WriterOptions};
+use ferry_archive::{verify_set, ArchiveSet, ArchiveSource, ArchiveWriter};
 use ferry_copy::{copy_images, CopyJob, CopyOptions};
-use ferry_testkit::{
-    manifest_digest, push_image, ImageFormat, ImageSpec, LayerSpec, PushedImage, RegistryOpts, RegistryServer,
-};
+use ferry_testkit::{manifest_digest, push_image, PushedImage, RegistryOpts, RegistryServer};
 use ferry_types::{Digest, ImageDestination, ImageSource};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-const MIB: u64 = 1 << 20;
+mod common;
+use common::*;
 
-fn registry(host: &str) -> Arc<ferry_registry::Registry> {
-    let opts = ferry_registry::ClientOptions {
-        default_tls: ferry_registry::TlsPolicy {
-            plain_http: true,
-            ..Default::default()
-        },
-        retry_base_delay: Duration::from_millis(20),
-        ..Default::default()
-    };
-    let client = ferry_registry::RegistryClient::new(Arc::new(ferry_auth::Anonymous), opts).expect("registry client");
-    Arc::new(client.registry(host))
-}
-
-fn blob_file(server: &RegistryServer, d: &Digest) -> PathBuf {
-    server
-        .storage_dir()
-        .join("docker/registry/v2/blobs/sha256")
-        .join(&d.hex()[..2])
-        .join(d.hex())
-        .join("data")
-}
-
-fn writer_opts(dir: &Path) -> WriterOptions {
-    WriterOptions {
-        dir: dir.to_path_buf(),
-        sequence: 1,
-        uid: "8d1d0c8e-0000-4000-8000-0000000000b2".into(),
-        max_part_bytes: 1 << 30,
-        strict: false,
-        metadata_json: br#"{"kind":"Metadata","apiVersion":"mirror.openshift.io/v1alpha2","uid":"8d1d0c8e-0000-4000-8000-0000000000b2","singleUse":false,"pastMirror":{"timestamp":1,"sequence":1,"mirror":{}}}"#.to_vec(),
-        plan_key: "failed-blob".into(),
-        skip_digests: HashSet::new(),
-    }
-}
+const UID: &str = "8d1d0c8e-0000-4000-8000-0000000000b2";
 
 fn jobs(source: &Arc<ferry_registry::Registry>, imgs: &[PushedImage]) -> Vec<CopyJob> {
     imgs.iter()
@@ -74,14 +39,6 @@ fn copy_opts() -> CopyOptions {
         retries: 0,
         retry_base_delay: Duration::from_millis(10),
         ..CopyOptions::default()
-    }
-}
-
-fn spec(layers: &[(u64, u64)]) -> ImageSpec {
-    ImageSpec {
-        format: ImageFormat::Oci,
-        layers: layers.iter().map(|&(size, seed)| LayerSpec { size, seed }).collect(),
-        platforms: vec![],
     }
 }
 
@@ -125,7 +82,7 @@ async fn scenario(spool: u64) {
     let source = registry(&src.host());
     let dir = tempfile::tempdir().unwrap();
     {
-        let w = Arc::new(ArchiveWriter::create(writer_opts(dir.path())).unwrap());
+        let w = Arc::new(ArchiveWriter::create(writer_opts(dir.path(), UID, "failed-blob")).unwrap());
         let report = copy_images(
             w.clone() as Arc<dyn ImageDestination>,
             jobs(&source, &imgs),
@@ -148,7 +105,7 @@ async fn scenario(spool: u64) {
     // The source is repaired; the same run again resumes the set.
     std::fs::write(&lost_file, &saved).unwrap();
     let w = Arc::new(
-        ArchiveWriter::create(writer_opts(dir.path()))
+        ArchiveWriter::create(writer_opts(dir.path(), UID, "failed-blob"))
             .unwrap()
             .with_spool_limit(spool),
     );

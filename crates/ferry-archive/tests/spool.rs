@@ -2,42 +2,17 @@
 //! spooled next to the parts, within the stated bound, and the set is the same as without.
 //! Real docker-registry, real copy engine.
 
-use ferry_archive::{verify_set, ArchiveSet, ArchiveWriter, WriterOptions};
+use ferry_archive::{verify_set, ArchiveSet, ArchiveWriter};
 use ferry_copy::{copy_images, CopyJob, CopyOptions, ProgressEvent};
 use ferry_testkit::{push_image, ImageFormat, ImageSpec, LayerSpec, PushedImage, RegistryOpts, RegistryServer};
 use ferry_types::{ImageDestination, ImageSource};
-use std::collections::HashSet;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const MIB: u64 = 1 << 20;
+mod common;
+use common::*;
 
-fn registry(host: &str) -> Arc<ferry_registry::Registry> {
-    let opts = ferry_registry::ClientOptions {
-        default_tls: ferry_registry::TlsPolicy {
-            plain_http: true,
-            ..Default::default()
-        },
-        retry_base_delay: Duration::from_millis(20),
-        ..Default::default()
-    };
-    let client = ferry_registry::RegistryClient::new(Arc::new(ferry_auth::Anonymous), opts).expect("registry client");
-    Arc::new(client.registry(host))
-}
-
-fn writer_opts(dir: &Path) -> WriterOptions {
-    WriterOptions {
-        dir: dir.to_path_buf(),
-        sequence: 1,
-        uid: "8d1d0c8e-0000-4000-8000-0000000000d1".into(),
-        max_part_bytes: 1 << 30,
-        strict: false,
-        metadata_json: br#"{"kind":"Metadata","apiVersion":"mirror.openshift.io/v1alpha2","uid":"8d1d0c8e-0000-4000-8000-0000000000d1","singleUse":false,"pastMirror":{"timestamp":1,"sequence":1,"mirror":{}}}"#.to_vec(),
-        plan_key: "spool".into(),
-        skip_digests: HashSet::new(),
-    }
-}
+const UID: &str = "8d1d0c8e-0000-4000-8000-0000000000d1";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blobs_arriving_while_the_part_is_busy_are_spooled_within_the_bound() {
@@ -78,7 +53,7 @@ async fn blobs_arriving_while_the_part_is_busy_are_spooled_within_the_bound() {
     let dir = tempfile::tempdir().unwrap();
     let limit = 5 * MIB;
     let w = Arc::new(
-        ArchiveWriter::create(writer_opts(dir.path()))
+        ArchiveWriter::create(writer_opts(dir.path(), UID, "spool"))
             .unwrap()
             .with_spool_limit(limit),
     );

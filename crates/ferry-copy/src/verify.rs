@@ -51,8 +51,8 @@ pub(crate) struct VerifyingStream {
 }
 
 impl VerifyingStream {
-    #[cfg(test)]
     /// `on_progress` gets the cumulative byte count, throttled to ~1 MiB / 100 ms.
+    #[cfg(test)]
     pub(crate) fn new(
         inner: BlobStream,
         expected: Digest,

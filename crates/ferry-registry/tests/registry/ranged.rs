@@ -179,34 +179,31 @@ async fn a_fast_first_chunk_keeps_the_blob_on_one_connection() {
     let (digest, size) = big_layer(&reg, 9 * MIB + 3).await;
     let (front, log) = front(&reg, false).await;
 
-    // 1 byte per second: every first chunk is fast enough, so the first GET carries the blob.
-    let keep = RangedDownloads {
-        keep_single_from: 1,
-        ..OPTS
+    let fetch = |keep_single_from: u64| {
+        let (front, log, digest) = (&front, &log, &digest);
+        async move {
+            log.lock().unwrap().clear();
+            let opts = RangedDownloads {
+                keep_single_from,
+                ..OPTS
+            };
+            let (_, stream) = ranged_client(opts, 6)
+                .registry(&front.host())
+                .get_blob("ns/big", digest)
+                .await
+                .unwrap();
+            assert_eq!(hash_stream(stream).await, (digest.clone(), size));
+            log.lock().unwrap().clone()
+        }
     };
-    let (_, stream) = ranged_client(keep, 6)
-        .registry(&front.host())
-        .get_blob("ns/big", &digest)
-        .await
-        .unwrap();
-    assert_eq!(hash_stream(stream).await, (digest.clone(), size));
-    let gets = log.lock().unwrap().clone();
+
+    // 1 byte per second: every first chunk is fast enough, so the first GET carries the blob.
+    let gets = fetch(1).await;
     assert_eq!(gets.len(), 1, "one plain GET and no range request: {gets:?}");
     assert_eq!((gets[0].range.as_deref(), gets[0].status), (None, 200));
 
     // Nothing is that fast: the first chunk is timed and the ranges start after it.
-    log.lock().unwrap().clear();
-    let slow = RangedDownloads {
-        keep_single_from: u64::MAX,
-        ..OPTS
-    };
-    let (_, stream) = ranged_client(slow, 6)
-        .registry(&front.host())
-        .get_blob("ns/big", &digest)
-        .await
-        .unwrap();
-    assert_eq!(hash_stream(stream).await, (digest.clone(), size));
-    let gets = log.lock().unwrap().clone();
+    let gets = fetch(u64::MAX).await;
     assert_eq!(gets.len(), 10, "the first GET and 9 ranges of 1 MiB: {gets:?}");
     assert!(
         gets[1..].iter().all(|g| g.status == 206 && g.range.is_some()),
